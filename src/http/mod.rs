@@ -1,0 +1,1 @@
+//! Staff HTTP API, staff page and metrics.

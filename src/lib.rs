@@ -1,0 +1,28 @@
+//! carecall: a SIP/RTP IVR engine for the daily health observation of people recovering at
+//! home (the telephone side of Japan's HER-SYS health observation).
+//!
+//! # Architecture
+//!
+//! Protocol cores are deterministic; I/O is a thin shell.
+//!
+//! - Cores take an input plus `now` and return outputs (packets, events, the next deadline).
+//!   They own no socket, task, lock or clock: [`rtp`], [`media`], [`ivr`], [`schedule`] and
+//!   the SDP/trunk policy parts of [`sip`].
+//! - [`clock`] is the only module that reads the system clock.
+//! - The shell is [`runtime`] (sockets, tasks, timers, shutdown), [`store`] (SQL) and
+//!   [`http`] (staff API). Nothing else does I/O.
+//! - [`sip`] wraps the SIP library; no other module names its types.
+//! - Personal data travels in [`pii::Redacted`], which never prints its contents.
+
+pub mod call;
+pub mod clock;
+pub mod config;
+pub mod http;
+pub mod ivr;
+pub mod media;
+pub mod pii;
+pub mod rtp;
+pub mod runtime;
+pub mod schedule;
+pub mod sip;
+pub mod store;

@@ -1,0 +1,1 @@
+//! The I/O shell: sockets, tokio tasks, timers and shutdown.

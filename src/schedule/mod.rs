@@ -1,0 +1,1 @@
+//! Automatic-call planning: slots, pacing, priorities and retries. Returns decisions only.

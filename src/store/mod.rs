@@ -1,0 +1,1 @@
+//! The report store: the only module with SQL (SQLite and PostgreSQL).
