@@ -19,6 +19,7 @@ pub mod clock;
 pub mod config;
 pub mod http;
 pub mod ivr;
+pub mod lang;
 pub mod media;
 pub mod pii;
 pub mod rtp;

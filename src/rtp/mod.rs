@@ -2,4 +2,7 @@
 //! tones), and the sender state that keeps sequence, timestamp and SSRC continuous.
 //! Pure code: no sockets, no clock; the runtime feeds packets and `now` in.
 
+pub mod digit;
 pub mod g711;
+
+pub use digit::{Digit, DigitEvent, DigitMethod};
