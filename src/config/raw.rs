@@ -1,0 +1,373 @@
+//! The file as written: serde structs with defaults, then `validate` into checked types.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::Path;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::{CallsConfig, Config, IpNet, RtpConfig, SipConfig, TrunkConfig};
+
+/// What happens to a request from an address outside every trunk's allowed list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UnknownSource {
+    /// Answer 403 Forbidden (default: the peer learns it is not welcome).
+    Reject,
+    /// Drop silently (gives scanners nothing).
+    Drop,
+}
+
+/// Transport to a trunk's proxy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    /// SIP over UDP (default).
+    Udp,
+    /// SIP over TCP.
+    Tcp,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct RawConfig {
+    sip: RawSip,
+    rtp: RawRtp,
+    calls: RawCalls,
+    store: RawStore,
+    http: RawHttp,
+    prompts: RawDir,
+    dialplans: RawDir,
+    trunk: Option<Vec<RawTrunk>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawSip {
+    listen: SocketAddr,
+    public_address: Option<IpAddr>,
+    unknown_source: UnknownSource,
+}
+
+impl Default for RawSip {
+    fn default() -> Self {
+        RawSip {
+            listen: SocketAddr::from(([127, 0, 0, 1], 5060)),
+            public_address: None,
+            unknown_source: UnknownSource::Reject,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawRtp {
+    port_min: u16,
+    port_max: u16,
+    media_timeout_ms: u64,
+    workers: usize,
+}
+
+impl Default for RawRtp {
+    fn default() -> Self {
+        RawRtp {
+            port_min: 20000,
+            port_max: 39999,
+            media_timeout_ms: 30_000,
+            workers: 0,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawCalls {
+    max_concurrent: usize,
+    retry_after_s: u64,
+    drain_limit_s: u64,
+    ring_timeout_ms: u64,
+}
+
+impl Default for RawCalls {
+    fn default() -> Self {
+        RawCalls {
+            max_concurrent: 2000,
+            retry_after_s: 30,
+            drain_limit_s: 120,
+            ring_timeout_ms: 45_000,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawStore {
+    url: String,
+}
+
+impl Default for RawStore {
+    fn default() -> Self {
+        RawStore {
+            url: "sqlite://carecall.db".into(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawHttp {
+    listen: SocketAddr,
+}
+
+impl Default for RawHttp {
+    fn default() -> Self {
+        RawHttp {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+struct RawDir {
+    dir: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTrunk {
+    name: String,
+    proxy: SocketAddr,
+    #[serde(default = "default_transport")]
+    transport: Transport,
+    #[serde(default)]
+    caller_id: String,
+    username: Option<String>,
+    password: Option<String>,
+    password_env: Option<String>,
+    #[serde(default)]
+    register: bool,
+    #[serde(default = "default_register_expires")]
+    register_expires_s: u64,
+    #[serde(default = "default_channels")]
+    channels: usize,
+    allowed_sources: Option<Vec<IpNet>>,
+}
+
+fn default_transport() -> Transport {
+    Transport::Udp
+}
+fn default_register_expires() -> u64 {
+    3600
+}
+fn default_channels() -> usize {
+    30
+}
+
+/// A semantic error before it learns its line.
+pub(super) struct Problem {
+    pub section: String,
+    pub index: Option<usize>,
+    pub key: String,
+    pub reason: String,
+}
+
+impl Problem {
+    fn new(section: &str, index: Option<usize>, key: &str, reason: impl Into<String>) -> Self {
+        Problem {
+            section: section.into(),
+            index,
+            key: key.into(),
+            reason: reason.into(),
+        }
+    }
+
+    pub fn field(&self) -> String {
+        match self.index {
+            Some(i) => format!("{}[{i}].{}", self.section, self.key),
+            None => format!("{}.{}", self.section, self.key),
+        }
+    }
+}
+
+impl RawConfig {
+    pub(super) fn validate(&self, base: &Path) -> Result<Config, Problem> {
+        let rtp = &self.rtp;
+        if rtp.port_min > rtp.port_max || rtp.port_max - rtp.port_min < 1 {
+            let reason = format!(
+                "port range {}..{} holds no RTP port pair",
+                rtp.port_min, rtp.port_max
+            );
+            return Err(Problem::new("rtp", None, "port_min", reason));
+        }
+        if rtp.media_timeout_ms < 1000 {
+            return Err(Problem::new(
+                "rtp",
+                None,
+                "media_timeout_ms",
+                "must be at least 1000",
+            ));
+        }
+        if self.calls.max_concurrent == 0 {
+            return Err(Problem::new(
+                "calls",
+                None,
+                "max_concurrent",
+                "must be at least 1",
+            ));
+        }
+        let store = self.store.url.as_str();
+        if !(store.starts_with("sqlite:") || store.starts_with("postgres:")) {
+            let reason = format!("{store:?} is neither sqlite://… nor postgres://…");
+            return Err(Problem::new("store", None, "url", reason));
+        }
+        let workers = match rtp.workers {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        };
+        Ok(Config {
+            sip: SipConfig {
+                listen: self.sip.listen,
+                public_ip: self.sip.public_address.unwrap_or(self.sip.listen.ip()),
+                unknown_source: self.sip.unknown_source,
+            },
+            rtp: RtpConfig {
+                port_min: rtp.port_min,
+                port_max: rtp.port_max,
+                media_timeout: Duration::from_millis(rtp.media_timeout_ms),
+                workers,
+            },
+            calls: CallsConfig {
+                max_concurrent: self.calls.max_concurrent,
+                retry_after: Duration::from_secs(self.calls.retry_after_s),
+                drain_limit: Duration::from_secs(self.calls.drain_limit_s),
+                ring_timeout: Duration::from_millis(self.calls.ring_timeout_ms),
+            },
+            store_url: self.store.url.clone(),
+            http_listen: self.http.listen,
+            prompts_dir: resolve(base, self.prompts.dir.as_deref().unwrap_or("prompts")),
+            dialplans_dir: resolve(base, self.dialplans.dir.as_deref().unwrap_or("dialplans")),
+            trunks: self.trunks()?,
+        })
+    }
+
+    fn trunks(&self) -> Result<Vec<TrunkConfig>, Problem> {
+        let Some(raw) = &self.trunk else {
+            return Ok(vec![loopback_trunk()]);
+        };
+        let mut out: Vec<TrunkConfig> = Vec::with_capacity(raw.len());
+        for (i, t) in raw.iter().enumerate() {
+            let at = |key: &str, reason: String| Problem::new("trunk", Some(i), key, reason);
+            if t.name.is_empty() {
+                return Err(at("name", "must not be empty".into()));
+            }
+            if out.iter().any(|o| o.name == t.name) {
+                return Err(at("name", format!("duplicate trunk name {:?}", t.name)));
+            }
+            if t.channels == 0 {
+                return Err(at("channels", "must be at least 1".into()));
+            }
+            let password = match (&t.password, &t.password_env) {
+                (Some(p), None) => Some(p.clone()),
+                (None, Some(var)) => Some(std::env::var(var).map_err(|_| {
+                    at(
+                        "password_env",
+                        format!("environment variable {var} is not set"),
+                    )
+                })?),
+                (None, None) => None,
+                (Some(_), Some(_)) => {
+                    return Err(at(
+                        "password_env",
+                        "give password or password_env, not both".into(),
+                    ))
+                }
+            };
+            let credentials = match (&t.username, password) {
+                (Some(u), Some(p)) => Some((u.clone(), p)),
+                (None, None) => None,
+                (None, Some(_)) => {
+                    return Err(at("username", "a password needs a username".into()))
+                }
+                (Some(_), None) => {
+                    return Err(at("password", "a username needs a password".into()))
+                }
+            };
+            out.push(TrunkConfig {
+                name: t.name.clone(),
+                proxy: t.proxy,
+                transport: t.transport,
+                caller_id: t.caller_id.clone(),
+                credentials,
+                register_expires: t
+                    .register
+                    .then(|| Duration::from_secs(t.register_expires_s)),
+                channels: t.channels,
+                allowed_sources: t.allowed_sources.clone().unwrap_or_else(|| {
+                    IpNet::parse(&t.proxy.ip().to_string())
+                        .into_iter()
+                        .collect()
+                }),
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// The default trunk: a carrier simulator on this machine (SIPp in tests, the demo).
+fn loopback_trunk() -> TrunkConfig {
+    TrunkConfig {
+        name: "local".into(),
+        proxy: SocketAddr::from(([127, 0, 0, 1], 5070)),
+        transport: Transport::Udp,
+        caller_id: "0300000000".into(),
+        credentials: None,
+        register_expires: None,
+        channels: 30,
+        allowed_sources: ["127.0.0.0/8", "::1"]
+            .iter()
+            .filter_map(|s| IpNet::parse(s))
+            .collect(),
+    }
+}
+
+fn resolve(base: &Path, dir: &str) -> std::path::PathBuf {
+    let p = Path::new(dir);
+    if p.is_absolute() {
+        p.to_owned()
+    } else {
+        base.join(p)
+    }
+}
+
+/// The 1-based line of `key` in `[section]` (the `index`-th `[[section]]` for arrays), or of
+/// the section header when the key is absent; 0 when neither is written.
+pub(super) fn locate(text: &str, section: &str, index: Option<usize>, key: &str) -> usize {
+    let header = match index {
+        Some(_) => format!("[[{section}]]"),
+        None => format!("[{section}]"),
+    };
+    let mut seen = 0usize;
+    let mut in_section = false;
+    let mut header_line = 0;
+    for (n, line) in text.lines().enumerate() {
+        let trimmed = line.trim();
+        if trimmed.starts_with('[') {
+            in_section = trimmed == header && index.is_none_or(|i| i == seen);
+            if trimmed == header {
+                if in_section {
+                    header_line = n + 1;
+                }
+                seen += 1;
+            }
+            continue;
+        }
+        if in_section {
+            let name = trimmed.split('=').next().unwrap_or("").trim();
+            if name == key {
+                return n + 1;
+            }
+        }
+    }
+    header_line
+}
