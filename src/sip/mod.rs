@@ -1,4 +1,17 @@
-//! SIP call control over the SIP library (rsipstack, pinned): the facade that turns SIP
-//! transactions and dialogs into carecall's own call events, SDP offer/answer, trunk policy.
-//! No module outside `sip/` names the library's types.
+//! SIP call control over the SIP library (rsipstack, pinned `=0.7.14`): the facade that turns
+//! SIP transactions and dialogs into carecall's own call events, SDP offer/answer, and the
+//! mapping of call progress to outcomes.
+//!
+//! Owns: the SIP sockets (through the library), source-address policy, OPTIONS, 403/481/405
+//! answers. Must not touch: RTP, prompts, the dialplan, the store. No module outside `sip/`
+//! names the library's types; see docs/dependencies.md for why the library was chosen.
+
+mod call;
+mod endpoint;
+pub mod outcome;
 pub mod sdp;
+
+pub use call::{
+    CallSignal, EndReason, OutboundCall, PendingInvite, Progress, Rejection, Responder, SipCall,
+};
+pub use endpoint::{DialRequest, SipEndpoint, SipError, SipSettings, SourcePolicy};
