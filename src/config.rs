@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 mod raw;
 
-pub use raw::UnknownSource;
+pub use raw::{Transport, UnknownSource};
 
 /// A configuration problem, naming where it is.
 #[derive(Debug, thiserror::Error)]
@@ -83,6 +83,8 @@ pub struct CallsConfig {
     pub drain_limit: Duration,
     /// How long an outbound call rings before carecall sends CANCEL.
     pub ring_timeout: Duration,
+    /// How long an inbound call rings (180) before carecall answers; 0 answers at once.
+    pub answer_delay: Duration,
 }
 
 /// A carrier trunk: where outbound calls go and where inbound calls may come from.
@@ -93,7 +95,7 @@ pub struct TrunkConfig {
     /// The outbound proxy (`host:port`).
     pub proxy: SocketAddr,
     /// The transport to the proxy.
-    pub transport: raw::Transport,
+    pub transport: Transport,
     /// The caller ID presented on outbound calls.
     pub caller_id: String,
     /// Digest credentials (user, password) for 401/407 challenges and REGISTER.

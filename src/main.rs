@@ -1,5 +1,66 @@
 //! The `carecall` binary: command line → config → telemetry → runtime. No logic here.
 
-fn main() {
-    println!("carecall {}", env!("CARGO_PKG_VERSION"));
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use carecall::config::Config;
+
+mod cli;
+
+/// carecall: a SIP/RTP IVR engine for daily health observation calls.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the engine.
+    Serve {
+        /// Configuration file (default: ./carecall.toml if present, else built-in defaults).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Run the engine with demo settings on the embedded store, ready for a call.
+    Demo {
+        /// Configuration file (default: built-in defaults).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Validate the configuration, dialplans and prompts; name every problem.
+    Check {
+        /// Configuration file (default: ./carecall.toml if present, else built-in defaults).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    carecall::runtime::telemetry::init();
+    let result = match cli.command {
+        Command::Serve { config } => load(config.as_deref()).and_then(cli::serve::run),
+        Command::Demo { config } => load(config.as_deref()).and_then(cli::serve::demo),
+        Command::Check { config } => load(config.as_deref()).and_then(cli::check::run),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("carecall: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The configuration: the given file, else `./carecall.toml`, else the built-in defaults.
+fn load(path: Option<&Path>) -> Result<Config, cli::CliError> {
+    match path {
+        Some(p) => Ok(Config::load(p)?),
+        None if Path::new("carecall.toml").exists() => Ok(Config::load(Path::new("carecall.toml"))?),
+        None => Ok(Config::defaults()),
+    }
 }

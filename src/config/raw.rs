@@ -86,6 +86,7 @@ struct RawCalls {
     retry_after_s: u64,
     drain_limit_s: u64,
     ring_timeout_ms: u64,
+    answer_delay_ms: u64,
 }
 
 impl Default for RawCalls {
@@ -95,6 +96,7 @@ impl Default for RawCalls {
             retry_after_s: 30,
             drain_limit_s: 120,
             ring_timeout_ms: 45_000,
+            answer_delay_ms: 0,
         }
     }
 }
@@ -242,6 +244,7 @@ impl RawConfig {
                 retry_after: Duration::from_secs(self.calls.retry_after_s),
                 drain_limit: Duration::from_secs(self.calls.drain_limit_s),
                 ring_timeout: Duration::from_millis(self.calls.ring_timeout_ms),
+                answer_delay: Duration::from_millis(self.calls.answer_delay_ms),
             },
             store_url: self.store.url.clone(),
             http_listen: self.http.listen,

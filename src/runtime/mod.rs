@@ -1,1 +1,224 @@
-//! The I/O shell: sockets, tokio tasks, timers and shutdown.
+//! The I/O shell: the SIP endpoint, media worker threads, one tokio task per call, admission
+//! control and graceful shutdown.
+//!
+//! Owns: every socket, task, thread and timer of the engine. Must not contain call logic
+//! (that is [`crate::call`] and [`crate::ivr`]) or SQL (that is [`crate::store`]).
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{broadcast, mpsc, watch};
+
+use crate::call::{CallFlow, Direction};
+use crate::config::{Config, TrunkConfig};
+use crate::media::PromptSet;
+use crate::pii::Redacted;
+use crate::rtp::DigitEvent;
+use crate::sip::outcome::Disposition;
+use crate::sip::{PendingInvite, Rejection, SipEndpoint, SipSettings};
+
+pub mod media;
+mod ports;
+mod session;
+pub mod telemetry;
+
+pub use media::{MediaPool, MediaStats};
+
+/// A failure to start the engine.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    /// The SIP endpoint could not start.
+    #[error(transparent)]
+    Sip(#[from] crate::sip::SipError),
+    /// A media worker thread could not start.
+    #[error("cannot start media worker: {0}")]
+    Media(std::io::Error),
+}
+
+/// Something observable about a call, for tests, metrics and the staff page. Carries no
+/// personal data: digits are [`DigitEvent`]s whose `Debug` hides the key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallEvent {
+    /// A call leg started (INVITE received or sent).
+    Started {
+        /// carecall's call id.
+        call: u64,
+        /// Inbound or outbound.
+        direction: Direction,
+    },
+    /// The call was answered and media is flowing.
+    Answered {
+        /// carecall's call id.
+        call: u64,
+    },
+    /// A digit arrived.
+    Digit {
+        /// carecall's call id.
+        call: u64,
+        /// The digit and its transport.
+        digit: DigitEvent,
+    },
+    /// The call ended.
+    Ended {
+        /// carecall's call id.
+        call: u64,
+        /// Its disposition.
+        disposition: Disposition,
+        /// The final SIP status of the INVITE (0 when none).
+        sip_status: u16,
+    },
+}
+
+/// Builds the flow for a new call.
+pub type FlowFactory = Arc<dyn Fn(Direction) -> Box<dyn CallFlow> + Send + Sync>;
+
+pub(crate) struct Shared {
+    config: Config,
+    prompts: Arc<PromptSet>,
+    media: MediaPool,
+    flows: FlowFactory,
+    events: broadcast::Sender<CallEvent>,
+    active: AtomicUsize,
+    draining: AtomicBool,
+    next_call: AtomicU64,
+    stop: watch::Sender<bool>,
+}
+
+/// A running engine.
+pub struct Engine {
+    shared: Arc<Shared>,
+    sip: SipEndpoint,
+}
+
+impl Engine {
+    /// Starts SIP and media on the configured addresses. Calls run `flows`.
+    pub async fn start(
+        config: Config,
+        prompts: Arc<PromptSet>,
+        flows: FlowFactory,
+    ) -> Result<Engine, RuntimeError> {
+        let allowed_cfg = config.clone();
+        let settings = SipSettings {
+            listen: config.sip.listen,
+            public_ip: config.sip.public_ip,
+            unknown_source: config.sip.unknown_source,
+            allowed: Arc::new(move |ip| allowed_cfg.trunk_for_source(ip).is_some()),
+            queue: 256,
+        };
+        let (sip, invites) = SipEndpoint::start(settings).await?;
+        let media = MediaPool::start_on(&config.rtp, prompts.clone(), config.sip.listen.ip()).map_err(RuntimeError::Media)?;
+        let (events, _) = broadcast::channel(4096);
+        let (stop, _) = watch::channel(false);
+        let shared = Arc::new(Shared {
+            config,
+            prompts,
+            media,
+            flows,
+            events,
+            active: AtomicUsize::new(0),
+            draining: AtomicBool::new(false),
+            next_call: AtomicU64::new(1),
+            stop,
+        });
+        tokio::spawn(accept_loop(shared.clone(), invites));
+        Ok(Engine { shared, sip })
+    }
+
+    /// The SIP address (UDP and TCP).
+    pub fn sip_addr(&self) -> SocketAddr {
+        self.sip.local_addr()
+    }
+
+    /// A stream of call events from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<CallEvent> {
+        self.shared.events.subscribe()
+    }
+
+    /// Calls currently up or being set up.
+    pub fn active_calls(&self) -> usize {
+        self.shared.active.load(Ordering::SeqCst)
+    }
+
+    /// Media pacing figures (frames sent, lateness histogram).
+    pub fn media_stats(&self) -> MediaStats {
+        self.shared.media.stats()
+    }
+
+    /// Places a call to `number` through `trunk`; returns carecall's call id at once. The
+    /// outcome arrives as [`CallEvent::Ended`].
+    pub fn dial(&self, trunk: &TrunkConfig, number: Redacted<String>) -> u64 {
+        let call = self.shared.next_call.fetch_add(1, Ordering::Relaxed);
+        let shared = self.shared.clone();
+        let sip = self.sip.clone();
+        let trunk = trunk.clone();
+        tokio::spawn(session::outbound(shared, sip, trunk, number, call));
+        call
+    }
+
+    /// Graceful shutdown: refuse new calls (503), let active ones finish for up to the drain
+    /// limit, then BYE the rest and stop SIP and media.
+    pub async fn shutdown(self) {
+        self.shared.draining.store(true, Ordering::SeqCst);
+        let limit = self.shared.config.calls.drain_limit;
+        let deadline = tokio::time::Instant::now() + limit;
+        while self.active_calls() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let _ = self.shared.stop.send(true);
+        let hard = tokio::time::Instant::now() + Duration::from_secs(5);
+        while self.active_calls() > 0 && tokio::time::Instant::now() < hard {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        self.sip.shutdown();
+        self.shared.media.shutdown();
+    }
+}
+
+async fn accept_loop(shared: Arc<Shared>, mut invites: mpsc::Receiver<PendingInvite>) {
+    while let Some(invite) = invites.recv().await {
+        let retry_after_s = shared.config.calls.retry_after.as_secs();
+        if shared.draining.load(Ordering::SeqCst) {
+            invite.reject(Rejection::Overloaded { retry_after_s });
+            continue;
+        }
+        // Reserve a slot before answering so a burst cannot overshoot the limit.
+        let max = shared.config.calls.max_concurrent;
+        let admitted = shared
+            .active
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| (n < max).then_some(n + 1))
+            .is_ok();
+        if !admitted {
+            tracing::warn!(limit = max, "at call capacity: 503");
+            invite.reject(Rejection::Overloaded { retry_after_s });
+            continue;
+        }
+        let call = shared.next_call.fetch_add(1, Ordering::Relaxed);
+        tokio::spawn(session::inbound(shared.clone(), invite, call));
+    }
+}
+
+/// Tells systemd (`Type=notify`) that the engine is ready, when `NOTIFY_SOCKET` is set.
+pub fn notify_ready() {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::linux::net::SocketAddrExt;
+        use std::os::unix::net::{SocketAddr as UnixAddr, UnixDatagram};
+        let Some(path) = std::env::var_os("NOTIFY_SOCKET") else {
+            return;
+        };
+        let path = path.to_string_lossy().into_owned();
+        let addr = match path.strip_prefix('@') {
+            Some(name) => UnixAddr::from_abstract_name(name.as_bytes()),
+            None => UnixAddr::from_pathname(&path),
+        };
+        let sent = addr.and_then(|addr| {
+            let socket = UnixDatagram::unbound()?;
+            socket.send_to_addr(b"READY=1", &addr)
+        });
+        if let Err(e) = sent {
+            tracing::warn!(error = %e, "cannot notify systemd");
+        }
+    }
+}
