@@ -21,7 +21,7 @@ use crate::config::RtpConfig;
 use crate::media::{Player, PromptSet};
 use crate::rtp::g711::Law;
 use crate::rtp::inband::InbandDetector;
-use crate::rtp::packet::{self, RtpHeader};
+use crate::rtp::packet::{RtpHeader, RtpPacket};
 use crate::rtp::rfc4733::TelephoneEvents;
 use crate::rtp::sender::RtpSender;
 use crate::rtp::{DigitEvent, DigitMethod};
@@ -317,7 +317,7 @@ impl MediaCall {
                 Ok(got) => got,
                 Err(_) => break,
             };
-            let Ok(pkt) = packet::parse(&buf[..len]) else {
+            let Ok(pkt) = RtpPacket::parse(&buf[..len]) else {
                 continue;
             };
             // Symmetric RTP: latch onto the first packet, re-latch only from the signalled IP.
@@ -330,17 +330,20 @@ impl MediaCall {
             stats.packets_received.fetch_add(1, Ordering::Relaxed);
             self.last_rx = Some(now);
             let header = pkt.header;
-            let digit = match &mut self.digits {
+            match &mut self.digits {
                 DigitSource::Events(events) if Some(header.payload_type) == self.telephone_event => {
-                    events.receive(&header, pkt.payload).map(|d| (d, DigitMethod::Rfc4733))
+                    for digit in events.receive(&header, pkt.payload) {
+                        let method = DigitMethod::Rfc4733;
+                        let _ = self.events.try_send(MediaEvent::Digit(DigitEvent { digit, method }));
+                    }
                 }
                 DigitSource::Inband(detector) if header.payload_type == self.audio_pt => {
-                    detector.push_g711(pkt.payload, self.law).map(|d| (d, DigitMethod::Inband))
+                    for digit in detector.push_g711(pkt.payload, self.law) {
+                        let method = DigitMethod::Inband;
+                        let _ = self.events.try_send(MediaEvent::Digit(DigitEvent { digit, method }));
+                    }
                 }
-                _ => None,
-            };
-            if let Some((digit, method)) = digit {
-                self.emit(MediaEvent::Digit(DigitEvent { digit, method }));
+                _ => {}
             }
         }
     }
@@ -355,7 +358,7 @@ impl MediaCall {
 
     fn send(&mut self, due: Instant, out: &mut Vec<u8>, stats: &StatsInner) {
         if self.hold {
-            self.sender.skip(1);
+            self.sender.skip_frames(1);
             return;
         }
         let silence = [self.law.silence(); FRAME_BYTES];
@@ -374,7 +377,7 @@ impl MediaCall {
         };
         let header: RtpHeader = self.sender.next(self.audio_pt, marker);
         out.clear();
-        packet::write(&header, payload, out);
+        header.write(payload, out);
         let sent = self.socket.send_to(out, self.remote);
         let late = crate::clock::now().saturating_duration_since(due);
         record(stats, late, sent.is_ok());
