@@ -240,6 +240,28 @@ mod tests {
     }
 
     #[test]
+    fn the_sample_configuration_parses_to_the_defaults() {
+        let sample = include_str!("../carecall.sample.toml");
+        let c = parse(sample).unwrap();
+        let d = Config::defaults();
+        assert_eq!(format!("{:?}", c.sip), format!("{:?}", d.sip));
+        assert_eq!(format!("{:?}", c.rtp), format!("{:?}", d.rtp));
+        assert_eq!(format!("{:?}", c.calls), format!("{:?}", d.calls));
+        assert_eq!(c.store_url, d.store_url);
+        assert_eq!(c.http_listen, d.http_listen);
+        assert_eq!(c.trunks.len(), 1);
+        // Every commented-out trunk key is a real key.
+        let trunk: String = sample
+            .lines()
+            .skip_while(|l| !l.starts_with("# [[trunk]]"))
+            .map(|l| l.trim_start_matches("# ").trim_start_matches('#'))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let trunk = trunk.replace("password_env = \"CARECALL_TRUNK_A_PASSWORD\"", "password = \"x\"");
+        parse(&trunk).unwrap();
+    }
+
+    #[test]
     fn unknown_key_is_named_with_its_line() {
         let err = parse("[sip]\nlisten = \"127.0.0.1:5060\"\nlistne = \"x\"\n").unwrap_err();
         let msg = err.to_string();

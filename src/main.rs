@@ -37,6 +37,8 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Benchmark: an in-process engine under many concurrent SIP+RTP calls with DTMF.
+    Loadgen(cli::loadgen::Args),
 }
 
 fn main() -> ExitCode {
@@ -46,6 +48,7 @@ fn main() -> ExitCode {
         Command::Serve { config } => load(config.as_deref()).and_then(cli::serve::run),
         Command::Demo { config } => load(config.as_deref()).and_then(cli::serve::demo),
         Command::Check { config } => load(config.as_deref()).and_then(cli::check::run),
+        Command::Loadgen(args) => cli::loadgen::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

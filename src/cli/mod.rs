@@ -1,6 +1,7 @@
 //! Subcommands of the `carecall` binary: thin glue from arguments to the library.
 
 pub mod check;
+pub mod loadgen;
 pub mod serve;
 
 /// Why a command failed; printed as `carecall: <message>` with a non-zero exit.
