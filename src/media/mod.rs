@@ -8,9 +8,15 @@
 //! threads), and the per-call [`Player`] ([`player`], pure). Must not touch sockets, timers,
 //! RTP headers or SIP: the runtime paces frames and `rtp` packs them.
 
+pub mod catalogue;
 pub mod decode;
+pub mod error;
+pub mod prompts;
 pub mod resample;
 #[cfg(test)]
 mod testaudio;
 
+pub use catalogue::Catalogue;
 pub use decode::{DecodeError, EncodedPrompt};
+pub use error::{Problems, PromptError, PromptProblem};
+pub use prompts::PromptSet;
