@@ -11,6 +11,7 @@
 pub mod catalogue;
 pub mod decode;
 pub mod error;
+pub mod player;
 pub mod prompts;
 pub mod resample;
 #[cfg(test)]
@@ -19,4 +20,5 @@ mod testaudio;
 pub use catalogue::Catalogue;
 pub use decode::{DecodeError, EncodedPrompt};
 pub use error::{Problems, PromptError, PromptProblem};
+pub use player::{Frame, PlayError, PlayItem, Player, PlayerEvent, FRAME_SAMPLES};
 pub use prompts::PromptSet;
