@@ -8,6 +8,7 @@
 //! threads), and the per-call [`Player`] ([`player`], pure). Must not touch sockets, timers,
 //! RTP headers or SIP: the runtime paces frames and `rtp` packs them.
 
+pub mod bench;
 pub mod catalogue;
 pub mod decode;
 pub mod error;
