@@ -257,7 +257,10 @@ mod tests {
             .map(|l| l.trim_start_matches("# ").trim_start_matches('#'))
             .collect::<Vec<_>>()
             .join("\n");
-        let trunk = trunk.replace("password_env = \"CARECALL_TRUNK_A_PASSWORD\"", "password = \"x\"");
+        let trunk = trunk.replace(
+            "password_env = \"CARECALL_TRUNK_A_PASSWORD\"",
+            "password = \"x\"",
+        );
         parse(&trunk).unwrap();
     }
 

@@ -63,7 +63,9 @@ fn main() -> ExitCode {
 fn load(path: Option<&Path>) -> Result<Config, cli::CliError> {
     match path {
         Some(p) => Ok(Config::load(p)?),
-        None if Path::new("carecall.toml").exists() => Ok(Config::load(Path::new("carecall.toml"))?),
+        None if Path::new("carecall.toml").exists() => {
+            Ok(Config::load(Path::new("carecall.toml"))?)
+        }
         None => Ok(Config::defaults()),
     }
 }

@@ -23,7 +23,9 @@ fn rt_test() -> tokio::runtime::Runtime {
 
 /// Reads RTP from `socket` for `secs`: (arrival time, sequence, timestamp, ssrc, marker, payload).
 fn capture_rtp(socket: &UdpSocket, secs: f64) -> Vec<(Instant, u16, u32, u32, bool, Vec<u8>)> {
-    socket.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
     let end = Instant::now() + Duration::from_secs_f64(secs);
     let mut out = Vec::new();
     let mut buf = [0u8; 2048];
@@ -33,7 +35,14 @@ fn capture_rtp(socket: &UdpSocket, secs: f64) -> Vec<(Instant, u16, u32, u32, bo
                 let seq = u16::from_be_bytes([buf[2], buf[3]]);
                 let ts = u32::from_be_bytes([buf[4], buf[5], buf[6], buf[7]]);
                 let ssrc = u32::from_be_bytes([buf[8], buf[9], buf[10], buf[11]]);
-                out.push((Instant::now(), seq, ts, ssrc, buf[1] & 0x80 != 0, buf[12..n].to_vec()));
+                out.push((
+                    Instant::now(),
+                    seq,
+                    ts,
+                    ssrc,
+                    buf[1] & 0x80 != 0,
+                    buf[12..n].to_vec(),
+                ));
             }
         }
     }
@@ -74,7 +83,9 @@ fn inbound_call_streams_prompt_audio_at_50_packets_per_second() {
             &["-set", "rtp_port", &port, "-set", "hold_ms", "4000"],
         );
         let sipp = tokio::spawn(sipp(args, LIMIT));
-        let packets = tokio::task::spawn_blocking(move || capture_rtp(&rtp, 3.5)).await.unwrap();
+        let packets = tokio::task::spawn_blocking(move || capture_rtp(&rtp, 3.5))
+            .await
+            .unwrap();
         let (ok, out) = sipp.await.unwrap();
         assert!(ok, "SIPp call failed:\n{out}");
 
@@ -85,21 +96,34 @@ fn inbound_call_streams_prompt_audio_at_50_packets_per_second() {
         let ssrc = packets[0].3;
         for w in packets.windows(2) {
             assert_eq!(w[1].1, w[0].1.wrapping_add(1), "sequence is continuous");
-            assert_eq!(w[1].2, w[0].2.wrapping_add(160), "timestamp advances 160 per frame");
+            assert_eq!(
+                w[1].2,
+                w[0].2.wrapping_add(160),
+                "timestamp advances 160 per frame"
+            );
             assert_eq!(w[1].3, ssrc, "one SSRC across prompts");
             assert_eq!(w[1].5.len(), 160, "20 ms of G.711");
         }
         // The probe plays beep (1 kHz, 20 frames) then tone2 (2 kHz, 15 frames), looping:
         // every marker starts a prompt, and the audio is those tones, not silence.
         let markers: Vec<usize> = (0..packets.len()).filter(|&i| packets[i].4).collect();
-        assert!(markers.len() >= 4, "a marker at each prompt start: {markers:?}");
+        assert!(
+            markers.len() >= 4,
+            "a marker at each prompt start: {markers:?}"
+        );
         for &m in &markers {
             let share_1k = tone_share(&packets[m].5, 1000.0);
             let share_2k = tone_share(&packets[m].5, 2000.0);
-            assert!(share_1k > 0.8 || share_2k > 0.8, "frame {m} is a prompt's audio");
+            assert!(
+                share_1k > 0.8 || share_2k > 0.8,
+                "frame {m} is a prompt's audio"
+            );
         }
         let gaps: Vec<usize> = markers.windows(2).map(|w| w[1] - w[0]).collect();
-        assert!(gaps.iter().all(|&g| g == 20 || g == 15), "prompt lengths in frames: {gaps:?}");
+        assert!(
+            gaps.iter().all(|&g| g == 20 || g == 15),
+            "prompt lengths in frames: {gaps:?}"
+        );
 
         let calls = collect(&mut events, 1, LIMIT).await;
         assert_eq!(calls[0].ended.map(|e| e.0), Some(Disposition::Answered));
@@ -111,8 +135,15 @@ async fn digits_test(scenario: &str, pcap_args: Option<&[&str]>, hold: &str) -> 
     let (engine, mut events) = engine(config(""), probe(Duration::from_secs(30))).await;
     let mut extra = vec!["-set".to_string(), "max_call_ms".into(), hold.into()];
     if let Some(pcap_args) = pcap_args {
-        let pcap = dtmf_pcap(&format!("{}-{}", scenario.replace('/', "_"), std::process::id()), pcap_args);
-        extra.extend(["-key".into(), "dtmf_pcap".into(), pcap.display().to_string()]);
+        let pcap = dtmf_pcap(
+            &format!("{}-{}", scenario.replace('/', "_"), std::process::id()),
+            pcap_args,
+        );
+        extra.extend([
+            "-key".into(),
+            "dtmf_pcap".into(),
+            pcap.display().to_string(),
+        ]);
     }
     let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
     let (ok, out) = sipp(uac(engine.sip_addr(), scenario, &extra), LIMIT).await;
@@ -127,12 +158,16 @@ fn rfc4733_digits_are_reported_once_each_in_order() {
     rt_test().block_on(async {
         let call = digits_test(
             "tests/peers/sipp/health_call.xml",
-            Some(&["--schedule", "1:12,2:3456789,3.5:0*#,4.5:55"]),
-            "6000",
+            Some(&["--schedule", "1:12,2:3456789,5:0*#,6.5:55"]),
+            "9000",
         )
         .await;
         assert_eq!(call.digits, "1234567890*#55");
-        assert!(call.methods.iter().all(|m| *m == "rfc4733"), "{:?}", call.methods);
+        assert!(
+            call.methods.iter().all(|m| *m == "rfc4733"),
+            "{:?}",
+            call.methods
+        );
     });
 }
 
@@ -161,12 +196,21 @@ fn inband_digits_are_detected_once_each_in_order() {
     rt_test().block_on(async {
         let call = digits_test(
             "tests/sipp/health_call_inband.xml",
-            Some(&["--mode", "inband", "--schedule", "1:12,2:3456789,3.5:0*#,4.5:55"]),
-            "6000",
+            Some(&[
+                "--mode",
+                "inband",
+                "--schedule",
+                "1:12,2:3456789,5:0*#,6.5:55",
+            ]),
+            "9000",
         )
         .await;
         assert_eq!(call.digits, "1234567890*#55");
-        assert!(call.methods.iter().all(|m| *m == "inband"), "{:?}", call.methods);
+        assert!(
+            call.methods.iter().all(|m| *m == "inband"),
+            "{:?}",
+            call.methods
+        );
     });
 }
 
@@ -213,7 +257,10 @@ fn engine_hangs_up_with_bye() {
         );
         let (ok, out) = sipp(args, LIMIT).await;
         assert!(ok, "SIPp call failed:\n{out}");
-        assert!(started.elapsed() < Duration::from_secs(8), "BYE came from the engine");
+        assert!(
+            started.elapsed() < Duration::from_secs(8),
+            "BYE came from the engine"
+        );
         let calls = collect(&mut events, 1, LIMIT).await;
         assert_eq!(calls[0].ended.map(|e| e.0), Some(Disposition::Answered));
         engine.shutdown().await;
@@ -246,7 +293,13 @@ fn trunk_config(port: u16, extra_trunk: &str, extra: &str) -> carecall::config::
     ))
 }
 
-async fn outbound_test(scenario: &str, sipp_extra: &[&str], extra_trunk: &str, extra: &str, hangup_after: Duration) -> (CallLog, bool, String) {
+async fn outbound_test(
+    scenario: &str,
+    sipp_extra: &[&str],
+    extra_trunk: &str,
+    extra: &str,
+    hangup_after: Duration,
+) -> (CallLog, bool, String) {
     let port = free_port();
     let cfg = trunk_config(port, extra_trunk, extra);
     let trunk = cfg.trunks[0].clone();
@@ -267,7 +320,17 @@ fn outbound_call_answered_by_a_patient() {
         let pcap = pcap.display().to_string();
         let (call, ok, out) = outbound_test(
             "tests/peers/sipp/patient_answers.xml",
-            &["-key", "dtmf_pcap", &pcap, "-set", "answer_ms", "300", "-set", "max_call_ms", "20000"],
+            &[
+                "-key",
+                "dtmf_pcap",
+                &pcap,
+                "-set",
+                "answer_ms",
+                "300",
+                "-set",
+                "max_call_ms",
+                "20000",
+            ],
             "",
             "",
             Duration::from_secs(4),
@@ -283,7 +346,8 @@ fn outbound_call_answered_by_a_patient() {
 #[test]
 fn outbound_busy_is_reported_as_busy() {
     rt_test().block_on(async {
-        let (call, ok, out) = outbound_test("tests/peers/sipp/patient_busy.xml", &[], "", "", LIMIT).await;
+        let (call, ok, out) =
+            outbound_test("tests/peers/sipp/patient_busy.xml", &[], "", "", LIMIT).await;
         assert!(ok, "{out}");
         assert_eq!(call.ended, Some((Disposition::Busy, 486)));
     });
@@ -292,8 +356,14 @@ fn outbound_busy_is_reported_as_busy() {
 #[test]
 fn outbound_480_is_reported_as_no_answer() {
     rt_test().block_on(async {
-        let (call, ok, out) =
-            outbound_test("tests/peers/sipp/patient_no_answer.xml", &["-set", "ring_ms", "1000"], "", "", LIMIT).await;
+        let (call, ok, out) = outbound_test(
+            "tests/peers/sipp/patient_no_answer.xml",
+            &["-set", "ring_ms", "1000"],
+            "",
+            "",
+            LIMIT,
+        )
+        .await;
         assert!(ok, "{out}");
         assert_eq!(call.ended, Some((Disposition::NoAnswer, 480)));
     });
@@ -318,7 +388,8 @@ fn outbound_ring_timeout_cancels_and_is_no_answer() {
 #[test]
 fn outbound_decline_is_reported_as_rejected() {
     rt_test().block_on(async {
-        let (call, ok, out) = outbound_test("tests/sipp/patient_decline.xml", &[], "", "", LIMIT).await;
+        let (call, ok, out) =
+            outbound_test("tests/sipp/patient_decline.xml", &[], "", "", LIMIT).await;
         assert!(ok, "{out}");
         assert_eq!(call.ended, Some((Disposition::Rejected, 603)));
     });
@@ -331,7 +402,17 @@ fn outbound_401_challenge_is_answered_with_the_trunk_credentials() {
         let pcap = pcap.display().to_string();
         let (call, ok, out) = outbound_test(
             "tests/sipp/patient_auth.xml",
-            &["-key", "dtmf_pcap", &pcap, "-set", "answer_ms", "200", "-set", "max_call_ms", "20000"],
+            &[
+                "-key",
+                "dtmf_pcap",
+                &pcap,
+                "-set",
+                "answer_ms",
+                "200",
+                "-set",
+                "max_call_ms",
+                "20000",
+            ],
             "username = \"carecall\"\npassword = \"s3cret\"\n",
             "",
             Duration::from_secs(3),
@@ -350,7 +431,11 @@ fn beyond_the_call_limit_invites_get_503_and_calls_up_are_unaffected() {
         let (engine, mut events) = engine(cfg, probe(Duration::from_secs(30))).await;
         let rtp = UdpSocket::bind("127.0.0.1:0").unwrap();
         let port = rtp.local_addr().unwrap().port().to_string();
-        let first = uac(engine.sip_addr(), "tests/sipp/listen.xml", &["-set", "rtp_port", &port, "-set", "hold_ms", "4000"]);
+        let first = uac(
+            engine.sip_addr(),
+            "tests/sipp/listen.xml",
+            &["-set", "rtp_port", &port, "-set", "hold_ms", "4000"],
+        );
         let first = tokio::spawn(sipp(first, LIMIT));
         // Wait until the first call is up, then try a second.
         loop {
@@ -358,10 +443,17 @@ fn beyond_the_call_limit_invites_get_503_and_calls_up_are_unaffected() {
                 break;
             }
         }
-        let (ok, out) = sipp(uac(engine.sip_addr(), "tests/sipp/expect_503.xml", &[]), LIMIT).await;
+        let (ok, out) = sipp(
+            uac(engine.sip_addr(), "tests/sipp/expect_503.xml", &[]),
+            LIMIT,
+        )
+        .await;
         assert!(ok, "second INVITE should get 503 with Retry-After:\n{out}");
         let counter = std::thread::spawn(move || capture_rtp(&rtp, 1.0).len());
-        assert!(counter.join().unwrap() > 40, "the first call's audio kept flowing");
+        assert!(
+            counter.join().unwrap() > 40,
+            "the first call's audio kept flowing"
+        );
         let (ok, out) = first.await.unwrap();
         assert!(ok, "first call failed:\n{out}");
         engine.shutdown().await;
@@ -424,7 +516,11 @@ fn shutdown_refuses_new_calls_and_drains_active_ones() {
         let target = engine.sip_addr();
         let rtp = UdpSocket::bind("127.0.0.1:0").unwrap();
         let port = rtp.local_addr().unwrap().port().to_string();
-        let args = uac(target, "tests/sipp/listen.xml", &["-set", "rtp_port", &port, "-set", "hold_ms", "20000"]);
+        let args = uac(
+            target,
+            "tests/sipp/listen.xml",
+            &["-set", "rtp_port", &port, "-set", "hold_ms", "20000"],
+        );
         let active = tokio::spawn(sipp(args, LIMIT));
         loop {
             if let Ok(carecall::runtime::CallEvent::Answered { .. }) = events.recv().await {

@@ -60,12 +60,24 @@ mod tests {
         let mut flow = ProbeFlow::new(vec![p.clone()], Duration::from_secs(10));
         let t0 = Instant::now();
         assert_eq!(flow.poll_timeout(), None);
-        assert_eq!(flow.handle(CallInput::Answered, t0), vec![CallAction::Play(vec![p.clone()])]);
+        assert_eq!(
+            flow.handle(CallInput::Answered, t0),
+            vec![CallAction::Play(vec![p.clone()])]
+        );
         assert_eq!(flow.poll_timeout(), Some(t0 + Duration::from_secs(10)));
         let t1 = t0 + Duration::from_secs(3);
-        assert_eq!(flow.handle(CallInput::PlaybackDone, t1), vec![CallAction::Play(vec![p])]);
-        assert!(flow.handle(CallInput::Timeout, t1).is_empty(), "spurious timeout is harmless");
+        assert_eq!(
+            flow.handle(CallInput::PlaybackDone, t1),
+            vec![CallAction::Play(vec![p])]
+        );
+        assert!(
+            flow.handle(CallInput::Timeout, t1).is_empty(),
+            "spurious timeout is harmless"
+        );
         let t2 = t0 + Duration::from_secs(10);
-        assert_eq!(flow.handle(CallInput::Timeout, t2), vec![CallAction::Hangup]);
+        assert_eq!(
+            flow.handle(CallInput::Timeout, t2),
+            vec![CallAction::Hangup]
+        );
     }
 }

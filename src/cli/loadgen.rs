@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use carecall::call::{CallFlow, PromptRef, ProbeFlow};
+use carecall::call::{CallFlow, ProbeFlow, PromptRef};
 use carecall::config::Config;
 use carecall::lang::Language;
 use carecall::media::PromptSet;
@@ -112,7 +112,18 @@ async fn bench(args: Args, config: Config, prompts: PromptSet) -> Result<(), Cli
     stop.store(true, Ordering::SeqCst);
     let _ = ua.join();
     tokio::time::sleep(Duration::from_secs(1)).await;
-    report(&args, up, wall, &before, &after, &stats_before, &stats, &totals, &digits_seen, &engine);
+    report(
+        &args,
+        up,
+        wall,
+        &before,
+        &after,
+        &stats_before,
+        &stats,
+        &totals,
+        &digits_seen,
+        &engine,
+    );
     engine.shutdown().await;
     Ok(())
 }
@@ -139,20 +150,43 @@ fn report(
     }
     let sent = totals.digits_sent.load(Ordering::Relaxed);
     let seen = digits_seen.load(Ordering::Relaxed);
-    println!("carecall loadgen: {} calls requested, {answered} answered, active {}", args.calls, engine.active_calls());
-    println!("measured over {:.1} s with all calls up", wall.as_secs_f64());
-    println!("engine frames sent: {frames} ({:.1} per call per second)", frames as f64 / wall.as_secs_f64() / answered.max(1) as f64);
+    println!(
+        "carecall loadgen: {} calls requested, {answered} answered, active {}",
+        args.calls,
+        engine.active_calls()
+    );
+    println!(
+        "measured over {:.1} s with all calls up",
+        wall.as_secs_f64()
+    );
+    println!(
+        "engine frames sent: {frames} ({:.1} per call per second)",
+        frames as f64 / wall.as_secs_f64() / answered.max(1) as f64
+    );
     println!(
         "send lateness: p50 < {} us, p99 < {} us, max {} us (over the whole run)",
         window.lateness_quantile_us(0.50),
         window.lateness_quantile_us(0.99),
         s1.max_lateness_us
     );
-    println!("engine CPU: {:.1} % of one core ({:.3} ms CPU per call per second)", 100.0 * engine_cpu / wall.as_secs_f64(), 1000.0 * engine_cpu / wall.as_secs_f64() / answered.max(1) as f64);
-    println!("generator CPU: {:.1} % of one core", 100.0 * gen_cpu / wall.as_secs_f64());
+    println!(
+        "engine CPU: {:.1} % of one core ({:.3} ms CPU per call per second)",
+        100.0 * engine_cpu / wall.as_secs_f64(),
+        1000.0 * engine_cpu / wall.as_secs_f64() / answered.max(1) as f64
+    );
+    println!(
+        "generator CPU: {:.1} % of one core",
+        100.0 * gen_cpu / wall.as_secs_f64()
+    );
     println!("process RSS: {} MiB", rss_kib() / 1024);
-    println!("RTP received by the generator: {}", totals.packets_received.load(Ordering::Relaxed));
-    println!("digits: sent {sent}, reported by the engine {seen}, lost {}", sent.saturating_sub(seen));
+    println!(
+        "RTP received by the generator: {}",
+        totals.packets_received.load(Ordering::Relaxed)
+    );
+    println!(
+        "digits: sent {sent}, reported by the engine {seen}, lost {}",
+        sent.saturating_sub(seen)
+    );
 }
 
 #[derive(Default)]
@@ -169,7 +203,10 @@ struct ThreadCpu {
 
 impl ThreadCpu {
     fn sample() -> ThreadCpu {
-        let mut cpu = ThreadCpu { engine: 0.0, other: 0.0 };
+        let mut cpu = ThreadCpu {
+            engine: 0.0,
+            other: 0.0,
+        };
         let tick = 100.0; // USER_HZ on Linux
         let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
             return cpu;
@@ -231,7 +268,8 @@ struct Generator {
 
 impl Generator {
     fn new(target: SocketAddr, totals: Arc<Totals>, digit_every: Duration) -> Generator {
-        let sip = UdpSocket::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("loadgen SIP socket: {e}"));
+        let sip =
+            UdpSocket::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("loadgen SIP socket: {e}"));
         let _ = sip.set_nonblocking(true);
         Generator {
             sip,
@@ -282,7 +320,8 @@ impl Generator {
             t = self.target
         );
         let _ = self.sip.send_to(msg.as_bytes(), self.target);
-        let stagger = Duration::from_millis((n as u64 * 37) % self.digit_every.as_millis().max(1) as u64);
+        let stagger =
+            Duration::from_millis((n as u64 * 37) % self.digit_every.as_millis().max(1) as u64);
         self.legs.insert(
             id.clone(),
             Leg {
@@ -303,11 +342,18 @@ impl Generator {
             let text = String::from_utf8_lossy(&buf[..n]).into_owned();
             let header = |name: &str| {
                 text.lines()
-                    .find(|l| l.to_ascii_lowercase().starts_with(&format!("{}:", name.to_ascii_lowercase())))
+                    .find(|l| {
+                        l.to_ascii_lowercase()
+                            .starts_with(&format!("{}:", name.to_ascii_lowercase()))
+                    })
                     .map(|l| l[name.len() + 1..].trim().to_owned())
             };
-            let Some(call_id) = header("Call-ID") else { continue };
-            if text.starts_with("SIP/2.0 200") && header("CSeq").is_some_and(|c| c.ends_with("INVITE")) {
+            let Some(call_id) = header("Call-ID") else {
+                continue;
+            };
+            if text.starts_with("SIP/2.0 200")
+                && header("CSeq").is_some_and(|c| c.ends_with("INVITE"))
+            {
                 let to = header("To").unwrap_or_default();
                 let remote_port = text
                     .lines()
@@ -337,7 +383,9 @@ impl Generator {
 
     fn media(&mut self, id: &str, buf: &mut [u8]) {
         let digit_every = self.digit_every;
-        let Some(leg) = self.legs.get_mut(id) else { return };
+        let Some(leg) = self.legs.get_mut(id) else {
+            return;
+        };
         while let Ok((_, _)) = leg.rtp.recv_from(buf) {
             self.totals.packets_received.fetch_add(1, Ordering::Relaxed);
         }

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use carecall::call::{CallFlow, PromptRef, ProbeFlow};
+use carecall::call::{CallFlow, ProbeFlow, PromptRef};
 use carecall::config::Config;
 use carecall::lang::Language;
 use carecall::media::PromptSet;
@@ -46,7 +46,11 @@ pub fn demo(config: Config) -> Result<(), CliError> {
 fn load_prompts(config: &Config) -> Result<PromptSet, CliError> {
     let started = std::time::Instant::now();
     let prompts = PromptSet::load(&config.prompts_dir, &[] as &[&str])?;
-    tracing::info!(prompts = prompts.len(), ms = started.elapsed().as_millis() as u64, "prompts loaded");
+    tracing::info!(
+        prompts = prompts.len(),
+        ms = started.elapsed().as_millis() as u64,
+        "prompts loaded"
+    );
     Ok(prompts)
 }
 

@@ -18,7 +18,8 @@ use tokio::sync::mpsc;
 use super::ports::PortAllocator;
 use crate::call::PromptRef;
 use crate::config::RtpConfig;
-use crate::media::{Player, PromptSet};
+use crate::lang::Language;
+use crate::media::{PlayItem, Player, PlayerEvent, PromptSet};
 use crate::rtp::g711::Law;
 use crate::rtp::inband::InbandDetector;
 use crate::rtp::packet::{RtpHeader, RtpPacket};
@@ -90,7 +91,10 @@ impl MediaStats {
         for (i, n) in self.lateness.iter().enumerate() {
             seen += n;
             if seen >= target && *n > 0 {
-                return LATENESS_BOUNDS_US.get(i).copied().unwrap_or(self.max_lateness_us);
+                return LATENESS_BOUNDS_US
+                    .get(i)
+                    .copied()
+                    .unwrap_or(self.max_lateness_us);
             }
         }
         0
@@ -115,19 +119,27 @@ pub struct MediaPool {
     next_worker: AtomicUsize,
     next_id: AtomicU64,
     ports: PortAllocator,
-    prompts: Arc<PromptSet>,
+    prompts: PromptSet,
     media_timeout: Duration,
     stats: Arc<StatsInner>,
 }
 
 impl MediaPool {
     /// Starts `config.workers` threads.
-    pub fn start(config: &RtpConfig, prompts: Arc<PromptSet>) -> io::Result<MediaPool> {
-        Self::start_on(config, prompts, "0.0.0.0".parse().map_err(io::Error::other)?)
+    pub fn start(config: &RtpConfig, prompts: PromptSet) -> io::Result<MediaPool> {
+        Self::start_on(
+            config,
+            prompts,
+            "0.0.0.0".parse().map_err(io::Error::other)?,
+        )
     }
 
     /// Starts workers whose sockets bind `ip`.
-    pub fn start_on(config: &RtpConfig, prompts: Arc<PromptSet>, ip: std::net::IpAddr) -> io::Result<MediaPool> {
+    pub fn start_on(
+        config: &RtpConfig,
+        prompts: PromptSet,
+        ip: std::net::IpAddr,
+    ) -> io::Result<MediaPool> {
         let stats = Arc::new(StatsInner::default());
         let mut workers = Vec::with_capacity(config.workers);
         for n in 0..config.workers.max(1) {
@@ -160,7 +172,14 @@ impl MediaPool {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let worker = self.next_worker.fetch_add(1, Ordering::Relaxed) % self.workers.len();
         let (events_tx, events_rx) = mpsc::channel(64);
-        let call = MediaCall::new(id, port.0, negotiated, self.prompts.clone(), self.media_timeout, events_tx);
+        let call = MediaCall::new(
+            id,
+            port.0,
+            negotiated,
+            self.prompts.clone(),
+            self.media_timeout,
+            events_tx,
+        );
         let commands = self.workers[worker].clone();
         let _ = commands.send(Command::Add(Box::new(call)));
         MediaSession {
@@ -177,7 +196,11 @@ impl MediaPool {
             frames_sent: s.frames_sent.load(Ordering::Relaxed),
             packets_received: s.packets_received.load(Ordering::Relaxed),
             send_errors: s.send_errors.load(Ordering::Relaxed),
-            lateness: s.lateness.iter().map(|c| c.load(Ordering::Relaxed)).collect(),
+            lateness: s
+                .lateness
+                .iter()
+                .map(|c| c.load(Ordering::Relaxed))
+                .collect(),
             max_lateness_us: s.max_lateness_us.load(Ordering::Relaxed),
             calls: s.calls.load(Ordering::Relaxed),
         }
@@ -244,7 +267,7 @@ struct MediaCall {
     hold: bool,
     sender: RtpSender,
     player: Player,
-    playing: bool,
+    prompts: PromptSet,
     digits: DigitSource,
     last_rx: Option<Instant>,
     started: Instant,
@@ -258,7 +281,7 @@ impl MediaCall {
         id: u64,
         socket: UdpSocket,
         n: Negotiated,
-        prompts: Arc<PromptSet>,
+        prompts: PromptSet,
         media_timeout: Duration,
         events: mpsc::Sender<MediaEvent>,
     ) -> Self {
@@ -277,8 +300,8 @@ impl MediaCall {
             telephone_event: n.telephone_event,
             hold: n.on_hold(),
             sender: RtpSender::new(rand::random(), rand::random(), rand::random()),
-            player: Player::new(prompts, n.law),
-            playing: false,
+            player: Player::new(prompts.clone(), Language::Ja, n.law),
+            prompts,
             digits,
             last_rx: None,
             started: crate::clock::now(),
@@ -294,7 +317,11 @@ impl MediaCall {
         }
         self.signalled_ip = n.remote.ip();
         self.hold = n.on_hold();
-        self.law = n.law;
+        if n.law != self.law {
+            let lang = self.player.language();
+            self.player = Player::new(self.prompts.clone(), lang, n.law);
+            self.law = n.law;
+        }
         self.audio_pt = n.audio_pt;
         if n.telephone_event != self.telephone_event {
             self.telephone_event = n.telephone_event;
@@ -305,6 +332,18 @@ impl MediaCall {
         }
         // While held the peer may send nothing: restart the media timeout on every change.
         self.last_rx = Some(crate::clock::now());
+    }
+
+    fn play(&mut self, prompts: &[PromptRef]) {
+        let items: Vec<PlayItem<'_>> = prompts
+            .iter()
+            .map(|p| PlayItem::PromptIn(p.lang, p.id.as_str()))
+            .collect();
+        if let Err(e) = self.player.enqueue(&items) {
+            // The dialplan checker makes this unreachable; never end a call over it.
+            tracing::error!(error = %e, "prompt missing at play time");
+            self.emit(MediaEvent::PlaybackDone);
+        }
     }
 
     fn emit(&self, event: MediaEvent) {
@@ -331,16 +370,22 @@ impl MediaCall {
             self.last_rx = Some(now);
             let header = pkt.header;
             match &mut self.digits {
-                DigitSource::Events(events) if Some(header.payload_type) == self.telephone_event => {
+                DigitSource::Events(events)
+                    if Some(header.payload_type) == self.telephone_event =>
+                {
                     for digit in events.receive(&header, pkt.payload) {
                         let method = DigitMethod::Rfc4733;
-                        let _ = self.events.try_send(MediaEvent::Digit(DigitEvent { digit, method }));
+                        let _ = self
+                            .events
+                            .try_send(MediaEvent::Digit(DigitEvent { digit, method }));
                     }
                 }
                 DigitSource::Inband(detector) if header.payload_type == self.audio_pt => {
                     for digit in detector.push_g711(pkt.payload, self.law) {
                         let method = DigitMethod::Inband;
-                        let _ = self.events.try_send(MediaEvent::Digit(DigitEvent { digit, method }));
+                        let _ = self
+                            .events
+                            .try_send(MediaEvent::Digit(DigitEvent { digit, method }));
                     }
                 }
                 _ => {}
@@ -362,22 +407,20 @@ impl MediaCall {
             return;
         }
         let silence = [self.law.silence(); FRAME_BYTES];
-        let (payload, marker): (&[u8], bool) = match self.player.next_frame() {
+        out.clear();
+        match self.player.next_frame() {
             Some(frame) => {
-                self.playing = true;
-                (frame.bytes, frame.first)
+                let header: RtpHeader = self.sender.next(self.audio_pt, frame.starts_prompt);
+                header.write(frame.payload, out);
             }
             None => {
-                if self.playing {
-                    self.playing = false;
-                    self.emit(MediaEvent::PlaybackDone);
-                }
-                (&silence, false)
+                let header: RtpHeader = self.sender.next(self.audio_pt, false);
+                header.write(&silence, out);
             }
-        };
-        let header: RtpHeader = self.sender.next(self.audio_pt, marker);
-        out.clear();
-        header.write(payload, out);
+        }
+        if let Some(PlayerEvent::Finished) = self.player.poll_event() {
+            self.emit(MediaEvent::PlaybackDone);
+        }
         let sent = self.socket.send_to(out, self.remote);
         let late = crate::clock::now().saturating_duration_since(due);
         record(stats, late, sent.is_ok());
@@ -455,11 +498,8 @@ impl Worker {
                     self.slots[slot].push(*call);
                     self.stats.calls.fetch_add(1, Ordering::Relaxed);
                 }
-                Command::Play(id, prompts) => self.with(id, |c| c.player.enqueue(prompts)),
-                Command::Stop(id) => self.with(id, |c| {
-                    c.player.stop();
-                    c.playing = false;
-                }),
+                Command::Play(id, prompts) => self.with(id, |c| c.play(&prompts)),
+                Command::Stop(id) => self.with(id, |c| c.player.stop()),
                 Command::Update(id, n) => self.with(id, |c| c.update(n)),
                 Command::Remove(id) => {
                     if let Some(slot) = self.slot_of.remove(&id) {

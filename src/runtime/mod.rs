@@ -76,7 +76,6 @@ pub type FlowFactory = Arc<dyn Fn(Direction) -> Box<dyn CallFlow> + Send + Sync>
 
 pub(crate) struct Shared {
     config: Config,
-    prompts: Arc<PromptSet>,
     media: MediaPool,
     flows: FlowFactory,
     events: broadcast::Sender<CallEvent>,
@@ -96,7 +95,7 @@ impl Engine {
     /// Starts SIP and media on the configured addresses. Calls run `flows`.
     pub async fn start(
         config: Config,
-        prompts: Arc<PromptSet>,
+        prompts: PromptSet,
         flows: FlowFactory,
     ) -> Result<Engine, RuntimeError> {
         let allowed_cfg = config.clone();
@@ -108,12 +107,12 @@ impl Engine {
             queue: 256,
         };
         let (sip, invites) = SipEndpoint::start(settings).await?;
-        let media = MediaPool::start_on(&config.rtp, prompts.clone(), config.sip.listen.ip()).map_err(RuntimeError::Media)?;
+        let media = MediaPool::start_on(&config.rtp, prompts, config.sip.listen.ip())
+            .map_err(RuntimeError::Media)?;
         let (events, _) = broadcast::channel(4096);
         let (stop, _) = watch::channel(false);
         let shared = Arc::new(Shared {
             config,
-            prompts,
             media,
             flows,
             events,
@@ -187,7 +186,9 @@ async fn accept_loop(shared: Arc<Shared>, mut invites: mpsc::Receiver<PendingInv
         let max = shared.config.calls.max_concurrent;
         let admitted = shared
             .active
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| (n < max).then_some(n + 1))
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < max).then_some(n + 1)
+            })
             .is_ok();
         if !admitted {
             tracing::warn!(limit = max, "at call capacity: 503");

@@ -31,7 +31,11 @@ impl PortAllocator {
         let mut cursor = self.cursor.lock().unwrap_or_else(|p| p.into_inner());
         for _ in 0..span {
             let port = *cursor;
-            *cursor = if port + 2 > self.max { self.min } else { port + 2 };
+            *cursor = if port + 2 > self.max {
+                self.min
+            } else {
+                port + 2
+            };
             match UdpSocket::bind(SocketAddr::new(self.ip, port)) {
                 Ok(socket) => {
                     socket.set_nonblocking(true)?;
@@ -41,7 +45,10 @@ impl PortAllocator {
                 Err(e) => return Err(e),
             }
         }
-        Err(io::Error::new(io::ErrorKind::AddrInUse, "RTP port range exhausted"))
+        Err(io::Error::new(
+            io::ErrorKind::AddrInUse,
+            "RTP port range exhausted",
+        ))
     }
 }
 
@@ -55,7 +62,10 @@ mod tests {
         let a = ports.bind().unwrap();
         let b = ports.bind().unwrap();
         let c = ports.bind().unwrap();
-        let got: Vec<u16> = [&a, &b, &c].iter().map(|s| s.local_addr().unwrap().port()).collect();
+        let got: Vec<u16> = [&a, &b, &c]
+            .iter()
+            .map(|s| s.local_addr().unwrap().port())
+            .collect();
         assert_eq!(got, vec![41002, 41004, 41006]);
         assert!(ports.bind().is_err(), "range of three pairs is exhausted");
         drop(b);

@@ -14,7 +14,9 @@ use crate::pii::Redacted;
 use crate::rtp::{DigitEvent, DigitMethod};
 use crate::sip::outcome::Disposition;
 use crate::sip::sdp::{self, LocalMedia, SdpError};
-use crate::sip::{CallSignal, DialRequest, EndReason, PendingInvite, Progress, Rejection, SipCall, SipEndpoint};
+use crate::sip::{
+    CallSignal, DialRequest, EndReason, PendingInvite, Progress, Rejection, SipCall, SipEndpoint,
+};
 
 /// Releases the call's admission slot however the task ends.
 struct Slot(Arc<Shared>);
@@ -40,9 +42,16 @@ fn local_media(shared: &Shared, addr: SocketAddr) -> LocalMedia {
 /// Runs an inbound call from INVITE to hang-up. The caller has reserved an admission slot.
 pub(super) async fn inbound(shared: Arc<Shared>, invite: PendingInvite, call: u64) {
     let _slot = Slot(shared.clone());
-    let span = tracing::info_span!("call", call, sip_call_id = %invite.call_id(), direction = "inbound");
+    let span =
+        tracing::info_span!("call", call, sip_call_id = %invite.call_id(), direction = "inbound");
     async move {
-        emit(&shared, CallEvent::Started { call, direction: Direction::Inbound });
+        emit(
+            &shared,
+            CallEvent::Started {
+                call,
+                direction: Direction::Inbound,
+            },
+        );
         let port = match shared.media.reserve() {
             Ok(p) => p,
             Err(e) => {
@@ -179,7 +188,14 @@ pub(super) async fn outbound(
 
 fn end(shared: &Shared, call: u64, disposition: Disposition, sip_status: u16) {
     tracing::info!(disposition = disposition.label(), sip_status, "call ended");
-    emit(shared, CallEvent::Ended { call, disposition, sip_status });
+    emit(
+        shared,
+        CallEvent::Ended {
+            call,
+            disposition,
+            sip_status,
+        },
+    );
 }
 
 /// The call loop after the answer. Returns the disposition and the INVITE's final status.
@@ -195,7 +211,14 @@ async fn run(
     let mut stop = shared.stop.subscribe();
     let mut answered = confirmed;
     if answered {
-        apply(shared, call, &sip, &media, flow.handle(CallInput::Answered, crate::clock::now())).await;
+        apply(
+            shared,
+            call,
+            &sip,
+            &media,
+            flow.handle(CallInput::Answered, crate::clock::now()),
+        )
+        .await;
         emit(shared, CallEvent::Answered { call });
     }
     loop {
@@ -263,7 +286,13 @@ fn digit_input(shared: &Shared, call: u64, digit: DigitEvent) -> CallInput {
 }
 
 /// Carries out actions; returns true when the call was hung up.
-async fn apply(_shared: &Shared, _call: u64, sip: &SipCall, media: &MediaSession, actions: Vec<CallAction>) -> bool {
+async fn apply(
+    _shared: &Shared,
+    _call: u64,
+    sip: &SipCall,
+    media: &MediaSession,
+    actions: Vec<CallAction>,
+) -> bool {
     for action in actions {
         match action {
             CallAction::Play(prompts) => media.play(prompts),
@@ -277,7 +306,12 @@ async fn apply(_shared: &Shared, _call: u64, sip: &SipCall, media: &MediaSession
     false
 }
 
-async fn reinvite(media: &MediaSession, local: &mut LocalMedia, offer: &str, reply: crate::sip::Responder) {
+async fn reinvite(
+    media: &MediaSession,
+    local: &mut LocalMedia,
+    offer: &str,
+    reply: crate::sip::Responder,
+) {
     if offer.trim().is_empty() {
         // An offerless re-INVITE: our 200 carries an offer; the ACK's answer keeps G.711.
         reply.respond(200, Some(sdp::offer(*local))).await;

@@ -9,7 +9,6 @@ use rsipstack::dialog::dialog_layer::DialogLayer;
 use rsipstack::dialog::invitation::InviteOption;
 use rsipstack::sip::prelude::*;
 use rsipstack::sip::{Header, Method, StatusCode};
-use rsipstack::transaction::endpoint::EndpointInnerRef;
 use rsipstack::transaction::transaction::Transaction;
 use rsipstack::transport::tcp_listener::TcpListenerConnection;
 use rsipstack::transport::udp::UdpConnection;
@@ -80,7 +79,6 @@ pub struct DialRequest {
 /// A running SIP endpoint. Dropping it does not stop it; call [`SipEndpoint::shutdown`].
 #[derive(Clone)]
 pub struct SipEndpoint {
-    inner: EndpointInnerRef,
     dialogs: Arc<DialogLayer>,
     cancel: CancellationToken,
     contact_host: SocketAddr,
@@ -119,13 +117,11 @@ impl SipEndpoint {
             .with_user_agent(concat!("carecall/", env!("CARGO_PKG_VERSION")))
             .build();
         let incoming = endpoint.incoming_transactions()?;
-        let inner = endpoint.inner.clone();
-        let dialogs = Arc::new(DialogLayer::new(inner.clone()));
+        let dialogs = Arc::new(DialogLayer::new(endpoint.inner.clone()));
         tokio::spawn(async move { endpoint.serve().await });
 
         let contact_host = SocketAddr::new(settings.public_ip, udp_addr.port());
         let sip = SipEndpoint {
-            inner,
             dialogs,
             cancel,
             contact_host,

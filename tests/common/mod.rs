@@ -8,7 +8,7 @@ use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
-use carecall::call::{CallFlow, Direction, PromptRef, ProbeFlow};
+use carecall::call::{CallFlow, Direction, ProbeFlow, PromptRef};
 use carecall::config::Config;
 use carecall::lang::Language;
 use carecall::media::PromptSet;
@@ -64,8 +64,13 @@ pub fn probe(max: Duration) -> FlowFactory {
 }
 
 /// Starts an engine and subscribes to its events.
-pub async fn engine(config: Config, flows: FlowFactory) -> (Engine, broadcast::Receiver<CallEvent>) {
-    let engine = Engine::start(config, prompts(), flows).await.expect("engine starts");
+pub async fn engine(
+    config: Config,
+    flows: FlowFactory,
+) -> (Engine, broadcast::Receiver<CallEvent>) {
+    let engine = Engine::start(config, prompts(), flows)
+        .await
+        .expect("engine starts");
     let events = engine.subscribe();
     (engine, events)
 }
@@ -88,9 +93,9 @@ pub fn sipp_bin() -> &'static str {
 
 /// Runs SIPp to completion (bounded by `limit`) and returns whether every call succeeded
 /// (exit status 0), with its output for diagnostics.
-pub async fn sipp(args: &[String], limit: Duration) -> (bool, String) {
+pub async fn sipp(args: Vec<String>, limit: Duration) -> (bool, String) {
     let mut cmd = tokio::process::Command::new(sipp_bin());
-    cmd.args(args)
+    cmd.args(&args)
         .arg("-nostdin")
         .arg("-timeout")
         .arg(format!("{}s", limit.as_secs().max(1)))
@@ -98,7 +103,9 @@ pub async fn sipp(args: &[String], limit: Duration) -> (bool, String) {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
-    let child = cmd.spawn().expect("sipp is installed (apt-get install sip-tester)");
+    let child = cmd
+        .spawn()
+        .expect("sipp is installed (apt-get install sip-tester)");
     let out = tokio::time::timeout(limit + Duration::from_secs(10), child.wait_with_output())
         .await
         .expect("sipp finished in time")
@@ -183,7 +190,11 @@ pub struct CallLog {
 }
 
 /// Collects events until `n` calls have ended (or `limit` passes), per call in start order.
-pub async fn collect(events: &mut broadcast::Receiver<CallEvent>, n: usize, limit: Duration) -> Vec<CallLog> {
+pub async fn collect(
+    events: &mut broadcast::Receiver<CallEvent>,
+    n: usize,
+    limit: Duration,
+) -> Vec<CallLog> {
     let mut calls: Vec<CallLog> = Vec::new();
     let deadline = tokio::time::Instant::now() + limit;
     let ended = |calls: &Vec<CallLog>| calls.iter().filter(|c| c.ended.is_some()).count();
@@ -195,7 +206,10 @@ pub async fn collect(events: &mut broadcast::Receiver<CallEvent>, n: usize, limi
             match calls.iter().position(|c| c.call == id) {
                 Some(i) => i,
                 None => {
-                    calls.push(CallLog { call: id, ..Default::default() });
+                    calls.push(CallLog {
+                        call: id,
+                        ..Default::default()
+                    });
                     calls.len() - 1
                 }
             }
@@ -213,7 +227,11 @@ pub async fn collect(events: &mut broadcast::Receiver<CallEvent>, n: usize, limi
                 calls[i].digits.push(digit.digit.to_char());
                 calls[i].methods.push(digit.method.label());
             }
-            CallEvent::Ended { call, disposition, sip_status } => {
+            CallEvent::Ended {
+                call,
+                disposition,
+                sip_status,
+            } => {
                 let i = find(&mut calls, call);
                 calls[i].ended = Some((disposition, sip_status));
             }
