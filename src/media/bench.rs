@@ -80,11 +80,14 @@ mod tests {
         }
     }
 
-    /// `cargo test --lib media::bench -- --ignored --nocapture` from the repository root.
+    /// `cargo test --lib media::bench -- --ignored --nocapture`; measures the repository's
+    /// `prompts/`, or the folder named by `CARECALL_PROMPTS_DIR`.
     #[test]
     #[ignore = "timing on the real prompts/ folder; run by hand"]
     fn load_time_of_the_real_prompts_folder() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("prompts");
+        let dir = std::env::var_os("CARECALL_PROMPTS_DIR")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("prompts"));
         if !dir.join("catalogue.toml").exists() {
             println!("no {}: nothing to measure", dir.display());
             return;
