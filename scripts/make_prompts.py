@@ -254,7 +254,7 @@ def remove_stale(out_dir: Path, ids: set[str]) -> list[str]:
 
 
 def print_table(rows: list[dict]) -> None:
-    print(f"{'lang':6} {'voice':38} {'prompts':>7} {'words':>5} {'total s':>8} {'KB':>5}  longest")
+    print(f"{'lang':6} {'voice':38} {'prompts':>7} {'words':>5} {'total s':>8} {'KiB':>5}  longest")
     for r in rows:
         lid, lsec = r["longest"]
         print(
