@@ -218,7 +218,7 @@ def wav_bytes(samples: np.ndarray) -> bytes:
     """A RIFF WAVE file: fmt (PCM, mono, RATE, 16-bit), LIST/INFO/ISFT marker, data."""
     fmt = struct.pack("<HHIIHH", 1, 1, RATE, RATE * 2, 2, 16)
     isft = MARKER + b"\0"
-    info = b"INFO" + b"ISFT" + struct.pack("<I", len(isft)) + isft
+    info = b"INFO" + chunk(b"ISFT", isft)  # sub-chunks are padded to even length too
     data = samples.tobytes()
     chunks = chunk(b"fmt ", fmt) + chunk(b"LIST", info) + chunk(b"data", data)
     return b"RIFF" + struct.pack("<I", 4 + len(chunks)) + b"WAVE" + chunks

@@ -538,3 +538,32 @@ fn shutdown_refuses_new_calls_and_drains_active_ones() {
         assert!(started.elapsed() < Duration::from_secs(8));
     });
 }
+
+#[test]
+fn a_call_without_incoming_rtp_is_ended_by_the_media_timeout() {
+    rt_test().block_on(async {
+        let mut cfg = config("");
+        cfg.rtp.media_timeout = Duration::from_secs(1);
+        assert_eq!(cfg.rtp.media_timeout, Duration::from_secs(1));
+        let (engine, mut events) = engine(cfg, probe(Duration::from_secs(30))).await;
+        let rtp = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let port = rtp.local_addr().unwrap().port().to_string();
+        let started = Instant::now();
+        // listen.xml sends no RTP at all and would stay 20 s.
+        let args = uac(
+            engine.sip_addr(),
+            "tests/sipp/listen.xml",
+            &["-set", "rtp_port", &port, "-set", "hold_ms", "20000"],
+        );
+        let (ok, out) = sipp(args, LIMIT).await;
+        assert!(ok, "the engine's BYE ends the call cleanly:\n{out}");
+        let took = started.elapsed();
+        assert!(
+            took >= Duration::from_millis(1000) && took < Duration::from_secs(6),
+            "{took:?}"
+        );
+        let calls = collect(&mut events, 1, LIMIT).await;
+        assert_eq!(calls[0].ended.map(|e| e.0), Some(Disposition::Answered));
+        engine.shutdown().await;
+    });
+}
