@@ -2,12 +2,12 @@
 //! mix it to mono, resample it to 8 kHz (see [`super::resample`]) and encode it once to both
 //! laws.
 //!
-//! This is start-up code: it reads one file. Decoding is strict: a malformed packet anywhere
-//! in the file is an error, so a damaged studio recording is reported at start rather than
-//! played with a gap.
+//! This is start-up code: it reads one file into memory (WAV files are first reduced to their
+//! `fmt ` and `data` chunks, see [`super::riff`]). Decoding is strict: a malformed packet
+//! anywhere in the file, or a lossless file shorter than its header says, is an error, so a
+//! damaged studio recording is reported at start rather than played with a gap.
 
-use std::fs::File;
-use std::io;
+use std::io::{self, Cursor};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -22,6 +22,7 @@ use symphonia::core::meta::MetadataOptions;
 use symphonia::core::probe::Hint;
 
 use super::resample::{self, Resamplers};
+use super::riff;
 use crate::rtp::g711::{alaw_encode, ulaw_encode};
 
 /// A decoded file mixed to mono: samples in −1.0..=1.0 at the file's own rate.
@@ -122,8 +123,11 @@ pub fn encode_file(path: &Path, resamplers: &mut Resamplers) -> Result<EncodedPr
 
 /// Decodes every packet of the first audio track of `path` and mixes it to mono.
 pub fn decode_file(path: &Path) -> Result<MonoAudio, DecodeError> {
-    let file = File::open(path).map_err(DecodeError::Open)?;
-    let stream = MediaSourceStream::new(Box::new(file), Default::default());
+    let mut bytes = std::fs::read(path).map_err(DecodeError::Open)?;
+    if let Some(tidy) = riff::essential_chunks(&bytes) {
+        bytes = tidy;
+    }
+    let stream = MediaSourceStream::new(Box::new(Cursor::new(bytes)), Default::default());
     let mut hint = Hint::new();
     if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
         hint.with_extension(ext);

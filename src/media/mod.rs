@@ -15,6 +15,7 @@ pub mod error;
 pub mod player;
 pub mod prompts;
 pub mod resample;
+pub mod riff;
 pub mod say;
 #[cfg(test)]
 mod testaudio;
