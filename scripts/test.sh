@@ -15,6 +15,31 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
 fi
 
+# PostgreSQL for the store tests: the one at CARECALL_TEST_PG if it answers, else a private
+# server from Debian's postgresql package in a temporary directory, stopped on exit.
+export CARECALL_TEST_PG="${CARECALL_TEST_PG:-postgres://postgres@127.0.0.1:5432/test}"
+pg_answers() {
+  command -v psql >/dev/null 2>&1 && psql "$CARECALL_TEST_PG" -qAtc 'select 1' >/dev/null 2>&1
+}
+if ! pg_answers; then
+  if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    echo "installing: postgresql"
+    if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends postgresql
+  fi
+  bin=$(dirname "$(ls -d /usr/lib/postgresql/*/bin/initdb | sort -V | tail -n 1)")
+  pgdir=$(mktemp -d /tmp/carecall-pg.XXXXXX)
+  pgport=54329
+  run_pg() { if [ "$(id -u)" -eq 0 ]; then chown -R postgres "$pgdir"; runuser -u postgres -- "$@"; else "$@"; fi; }
+  run_pg "$bin/initdb" -D "$pgdir/data" -U postgres --auth=trust >/dev/null
+  run_pg "$bin/pg_ctl" -D "$pgdir/data" -l "$pgdir/log" -w \
+    -o "-p $pgport -k $pgdir -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null
+  trap 'run_pg "$bin/pg_ctl" -D "$pgdir/data" -m fast stop >/dev/null 2>&1; rm -rf "$pgdir"' EXIT
+  export CARECALL_TEST_PG="postgres://postgres@127.0.0.1:$pgport/postgres"
+  echo "started a private PostgreSQL at $CARECALL_TEST_PG"
+fi
+
 cargo fmt --all -- --check
 cargo clippy --locked --all-targets -- -D warnings
 cargo test --locked --all-targets
