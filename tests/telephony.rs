@@ -567,3 +567,21 @@ fn a_call_without_incoming_rtp_is_ended_by_the_media_timeout() {
         engine.shutdown().await;
     });
 }
+
+#[test]
+fn trunk_registers_with_digest_and_refreshes() {
+    rt_test().block_on(async {
+        let port = free_port();
+        let cfg = trunk_config(port, "username = \"carecall\"\npassword = \"s3cret\"\nregister = true\nregister_expires_s = 2\n", "");
+        let registrar = tokio::spawn(sipp(uas(port, "tests/sipp/registrar.xml", &[]), LIMIT));
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let (engine, _events) = engine(cfg, probe(LIMIT)).await;
+        let (ok, out) = registrar.await.unwrap();
+        assert!(ok, "registrar saw challenge, valid digest and a refresh:\n{out}");
+        assert_eq!(
+            engine.registrations(),
+            vec![("carrier".to_string(), carecall::sip::RegistrationState::Registered)]
+        );
+        engine.shutdown().await;
+    });
+}

@@ -89,6 +89,7 @@ pub(crate) struct Shared {
 pub struct Engine {
     shared: Arc<Shared>,
     sip: SipEndpoint,
+    registrations: Vec<(String, watch::Receiver<crate::sip::RegistrationState>)>,
 }
 
 impl Engine {
@@ -121,8 +122,27 @@ impl Engine {
             next_call: AtomicU64::new(1),
             stop,
         });
+        let registrations = shared
+            .config
+            .trunks
+            .iter()
+            .filter_map(|t| {
+                let expires = t.register_expires?;
+                let req = crate::sip::RegisterRequest {
+                    trunk: t.name.clone(),
+                    proxy: t.proxy,
+                    credentials: t.credentials.clone(),
+                    expires: u32::try_from(expires.as_secs()).unwrap_or(u32::MAX),
+                };
+                Some((t.name.clone(), sip.register(req)))
+            })
+            .collect();
         tokio::spawn(accept_loop(shared.clone(), invites));
-        Ok(Engine { shared, sip })
+        Ok(Engine {
+            shared,
+            sip,
+            registrations,
+        })
     }
 
     /// The SIP address (UDP and TCP).
@@ -133,6 +153,14 @@ impl Engine {
     /// A stream of call events from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<CallEvent> {
         self.shared.events.subscribe()
+    }
+
+    /// Each registering trunk and where its registration stands.
+    pub fn registrations(&self) -> Vec<(String, crate::sip::RegistrationState)> {
+        self.registrations
+            .iter()
+            .map(|(name, rx)| (name.clone(), *rx.borrow()))
+            .collect()
     }
 
     /// Calls currently up or being set up.

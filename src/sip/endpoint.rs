@@ -9,6 +9,7 @@ use rsipstack::dialog::dialog_layer::DialogLayer;
 use rsipstack::dialog::invitation::InviteOption;
 use rsipstack::sip::prelude::*;
 use rsipstack::sip::{Header, Method, StatusCode};
+use rsipstack::transaction::endpoint::EndpointInnerRef;
 use rsipstack::transaction::transaction::Transaction;
 use rsipstack::transport::tcp_listener::TcpListenerConnection;
 use rsipstack::transport::udp::UdpConnection;
@@ -79,6 +80,7 @@ pub struct DialRequest {
 /// A running SIP endpoint. Dropping it does not stop it; call [`SipEndpoint::shutdown`].
 #[derive(Clone)]
 pub struct SipEndpoint {
+    inner: EndpointInnerRef,
     dialogs: Arc<DialogLayer>,
     cancel: CancellationToken,
     contact_host: SocketAddr,
@@ -118,10 +120,12 @@ impl SipEndpoint {
             .build();
         let incoming = endpoint.incoming_transactions()?;
         let dialogs = Arc::new(DialogLayer::new(endpoint.inner.clone()));
+        let inner = endpoint.inner.clone();
         tokio::spawn(async move { endpoint.serve().await });
 
         let contact_host = SocketAddr::new(settings.public_ip, udp_addr.port());
         let sip = SipEndpoint {
+            inner,
             dialogs,
             cancel,
             contact_host,
@@ -134,6 +138,14 @@ impl SipEndpoint {
     /// The address SIP listens on (useful when configured with port 0).
     pub fn local_addr(&self) -> SocketAddr {
         self.contact_host
+    }
+
+    /// Registers with a trunk's registrar and keeps the binding fresh until shutdown.
+    pub fn register(
+        &self,
+        req: super::registration::RegisterRequest,
+    ) -> tokio::sync::watch::Receiver<super::registration::RegistrationState> {
+        super::registration::spawn(self.inner.clone(), req, self.cancel.child_token())
     }
 
     /// Stops the listeners and every transaction.

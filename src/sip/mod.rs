@@ -9,9 +9,11 @@
 mod call;
 mod endpoint;
 pub mod outcome;
+mod registration;
 pub mod sdp;
 
 pub use call::{
     CallSignal, EndReason, OutboundCall, PendingInvite, Progress, Rejection, Responder, SipCall,
 };
 pub use endpoint::{DialRequest, SipEndpoint, SipError, SipSettings, SourcePolicy};
+pub use registration::{RegisterRequest, RegistrationState};
