@@ -1,0 +1,1 @@
+//! The dialplan checker on the shipped dialplans and on broken fixtures.
