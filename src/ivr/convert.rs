@@ -2,6 +2,7 @@
 //! timeouts and attempts. Each function records every problem it finds and returns `None`
 //! when the result would be unusable. Questions are in `convert_question`.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -13,10 +14,13 @@ use super::model::{InputPolicy, Length, StepIdx};
 use super::raw::{Overrides, RawDefaults, Sink, Text};
 use crate::rtp::Digit;
 
-/// What conversion needs besides the raw struct: step names and the prompt catalogue.
+/// What conversion needs besides the raw struct: step names and the prompt catalogue. It also
+/// records every resolved step-to-step edge, for the reachability check (a step that fails
+/// other checks still has its edges).
 pub(super) struct Resolver<'a> {
     pub names: HashMap<String, StepIdx>,
     pub prompt_known: &'a dyn Fn(&str) -> bool,
+    pub edges: RefCell<Vec<(StepIdx, StepIdx)>>,
 }
 
 impl Resolver<'_> {
@@ -29,6 +33,13 @@ impl Resolver<'_> {
         t: &Text,
     ) -> Option<StepIdx> {
         let found = self.names.get(t.get_ref().as_str()).copied();
+        let from = match place {
+            Place::Step(name) => self.names.get(name).copied(),
+            _ => None,
+        };
+        if let (Some(from), Some(to)) = (from, found) {
+            self.edges.borrow_mut().push((from, to));
+        }
         if found.is_none() {
             let kind = ProblemKind::MissingTarget(t.get_ref().clone());
             sink.push(Some(t.span()), place, Some(field), kind);

@@ -1,6 +1,8 @@
 //! `[[questions]]` tables → checked [`Question`]s: the field exists, the question type fits
 //! the field, ranges fit both the digit count and the field, every choice is storable.
 
+use std::ops::Range;
+
 use toml::de::DeValue;
 use toml::Spanned;
 
@@ -41,11 +43,11 @@ pub(super) fn question(
     match kind.get_ref().as_str() {
         Some("number") => {
             let raw = decode::<RawNumberQuestion>(sink, &place, rest)?;
-            number(sink, &place, r, base, raw)
+            number(sink, &place, r, base, Typed(raw, kind_span))
         }
         Some("choice") => {
             let raw = decode::<RawChoiceQuestion>(sink, &place, rest)?;
-            choice(sink, &place, r, base, raw)
+            choice(sink, &place, r, base, Typed(raw, kind_span))
         }
         other => {
             let name = other.unwrap_or("(not a string)").to_owned();
@@ -56,13 +58,16 @@ pub(super) fn question(
     }
 }
 
-/// The report field a question id names, of one of the `allowed` kinds.
+/// A decoded question with the place of its `type` key.
+struct Typed<T>(T, Range<usize>);
+
+/// The report field a question id names, of one of the `allowed` kinds (else the problem is
+/// reported at `type_at`, the question's `type`).
 fn field(
     sink: &mut Sink<'_>,
     place: &Place,
     id: &Text,
-    allowed: [FieldKind; 2],
-    kind_name: &'static str,
+    (allowed, kind_name, type_at): ([FieldKind; 2], &'static str, Range<usize>),
 ) -> Option<QuestionId> {
     let Some(qid) = QuestionId::new(id.get_ref()) else {
         let kind = ProblemKind::UnknownField(id.get_ref().clone());
@@ -75,7 +80,7 @@ fn field(
             field,
             kind: kind_name,
         };
-        sink.push(Some(id.span()), place, Some("type"), kind);
+        sink.push(Some(type_at), place, Some("type"), kind);
         return None;
     }
     Some(qid)
@@ -86,15 +91,10 @@ fn number(
     place: &Place,
     r: &Resolver<'_>,
     base: &InputPolicy,
-    q: RawNumberQuestion,
+    Typed(q, type_at): Typed<RawNumberQuestion>,
 ) -> Option<Question> {
-    let id = field(
-        sink,
-        place,
-        &q.id,
-        [FieldKind::Temperature, FieldKind::Spo2],
-        "number",
-    );
+    let allowed = [FieldKind::Temperature, FieldKind::Spo2];
+    let id = field(sink, place, &q.id, (allowed, "number", type_at));
     let prompts = r.prompts(sink, place, "prompts", &q.prompts);
     let len = length(
         sink,
@@ -203,15 +203,10 @@ fn choice(
     place: &Place,
     r: &Resolver<'_>,
     base: &InputPolicy,
-    q: RawChoiceQuestion,
+    Typed(q, type_at): Typed<RawChoiceQuestion>,
 ) -> Option<Question> {
-    let id = field(
-        sink,
-        place,
-        &q.id,
-        [FieldKind::Symptom, FieldKind::YesNo],
-        "choice",
-    );
+    let allowed = [FieldKind::Symptom, FieldKind::YesNo];
+    let id = field(sink, place, &q.id, (allowed, "choice", type_at));
     let prompts = r.prompts(sink, place, "prompts", &q.prompts);
     let keys: Vec<Option<(u8, _)>> = q
         .keys

@@ -169,11 +169,17 @@ fn collect(
     s: RawCollect,
 ) -> Option<StepKind> {
     let prompts = r.prompts(sink, place, "prompts", &s.prompts);
+    let digits_at = s
+        .digits
+        .as_ref()
+        .or(s.max_digits.as_ref())
+        .map(|d| d.span());
     let len = length(sink, place, s.digits, s.min_digits, s.max_digits, 32);
     let into = *s.into.get_ref();
     if into == Slot::Birthday && len.is_some_and(|l| l != Length::Fixed(4)) {
         let kind = ProblemKind::Conflict("a birthday is keyed as exactly 4 digits (digits = 4)");
-        sink.push(Some(s.into.span()), place, Some("into"), kind);
+        let span = digits_at.unwrap_or(s.into.span());
+        sink.push(Some(span), place, Some("digits"), kind);
     }
     let next = r.target(sink, place, "next", &s.next);
     let on_exhausted = r.target(sink, place, "on_exhausted", &s.on_exhausted);

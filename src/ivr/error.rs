@@ -40,18 +40,16 @@ impl fmt::Display for Problem {
         if let Some(line) = self.line {
             write!(f, ":{line}")?;
         }
-        f.write_str(":")?;
-        match &self.place {
-            Place::File => {}
-            Place::Section(s) => write!(f, " [{s}]")?,
-            Place::Step(s) => write!(f, " step `{s}`")?,
-            Place::Question(q) => write!(f, " question `{q}`")?,
-        }
-        if let Some(field) = &self.field {
-            if self.place != Place::File {
-                f.write_str(",")?;
-            }
-            write!(f, " field `{field}`")?;
+        let place = match &self.place {
+            Place::File => None,
+            Place::Section(s) => Some(format!("[{s}]")),
+            Place::Step(s) => Some(format!("step `{s}`")),
+            Place::Question(q) => Some(format!("question `{q}`")),
+        };
+        let field = self.field.as_ref().map(|f| format!("field `{f}`"));
+        let location: Vec<String> = place.into_iter().chain(field).collect();
+        if !location.is_empty() {
+            write!(f, ": {}", location.join(", "))?;
         }
         write!(f, ": {}", self.kind)
     }
@@ -73,9 +71,14 @@ pub enum Place {
 /// What is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProblemKind {
-    /// The file could not be read.
-    #[error("cannot read the file ({0})")]
-    Unreadable(String),
+    /// A file (the dialplan or an include) could not be read.
+    #[error("cannot read {path}: {reason}")]
+    Unreadable {
+        /// The file.
+        path: String,
+        /// Why (the operating system's error kind).
+        reason: String,
+    },
     /// The text is not valid TOML (the parser's message).
     #[error("not valid TOML: {0}")]
     Syntax(String),

@@ -2,7 +2,7 @@
 //! and whole-plan checks (start, reachability, questions present and unique). Every problem in
 //! every file is collected before the load fails.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::io;
 use std::ops::Range;
 use std::path::Path;
@@ -94,10 +94,22 @@ pub fn parse(
         problems: &mut problems,
     };
     let plan = flow(&mut sink, path, read, prompt_known);
+    in_file_order(&mut problems);
     match plan {
         Some(plan) if problems.is_empty() => Ok(plan),
         _ => Err(DialplanErrors(problems)),
     }
+}
+
+/// Sorts problems by line within each file, files in the order they first had a problem.
+fn in_file_order(problems: &mut [super::error::Problem]) {
+    let mut files: Vec<String> = Vec::new();
+    for p in problems.iter() {
+        if !files.contains(&p.file) {
+            files.push(p.file.clone());
+        }
+    }
+    problems.sort_by_key(|p| (files.iter().position(|f| *f == p.file), p.line));
 }
 
 fn unreadable(path: &Path, e: &io::Error) -> DialplanErrors {
@@ -108,12 +120,11 @@ fn unreadable(path: &Path, e: &io::Error) -> DialplanErrors {
         src: "",
         problems: &mut problems,
     };
-    sink.push(
-        None,
-        &Place::File,
-        None,
-        ProblemKind::Unreadable(e.kind().to_string()),
-    );
+    let kind = ProblemKind::Unreadable {
+        path: file.clone(),
+        reason: e.kind().to_string(),
+    };
+    sink.push(None, &Place::File, None, kind);
     DialplanErrors(problems)
 }
 
@@ -152,6 +163,7 @@ fn flow(
     let r = Resolver {
         names,
         prompt_known,
+        edges: Default::default(),
     };
     let base = defaults(sink, &r, raw_defaults.unwrap_or_default());
 
@@ -163,13 +175,18 @@ fn flow(
         include(sink, path, inc, read, &r, &base, &mut questions);
     }
 
-    let key_spans: Vec<Range<usize>> = entries.iter().map(|(n, _)| n.span()).collect();
+    let key_spans: Vec<(String, Range<usize>)> = entries
+        .iter()
+        .map(|(n, _)| (n.get_ref().clone(), n.span()))
+        .collect();
+    let mut all_decoded = true;
     let steps: Vec<Option<Step>> = entries
         .into_iter()
         .map(|(name, value)| {
             let place = Place::Step(name.get_ref().clone());
-            let raw = decode_step(sink, &place, value)?;
-            let kind = step(sink, &place, &r, &base, raw)?;
+            let raw = decode_step(sink, &place, value);
+            all_decoded &= raw.is_some();
+            let kind = step(sink, &place, &r, &base, raw?)?;
             Some(Step {
                 id: name.into_inner(),
                 kind,
@@ -180,9 +197,12 @@ fn flow(
     let start = header
         .as_ref()
         .and_then(|h| r.target(sink, &dialplan, "start", &h.start));
+    if let (Some(start), true) = (start, all_decoded) {
+        report_unreachable(sink, &r.edges.into_inner(), &key_spans, start);
+    }
+    check_questions_asked(sink, &steps, &key_spans, questions.list.is_empty());
     let steps: Vec<Step> = steps.into_iter().collect::<Option<_>>()?;
     let (header, start) = (header?, start?);
-    check_plan(sink, &steps, &key_spans, start, questions.list.is_empty());
     Some(Dialplan {
         id: header.id.into_inner(),
         version: header.version,
@@ -231,7 +251,7 @@ fn step_entries<'s>(
 #[derive(Default)]
 struct Questions {
     list: Vec<Option<Question>>,
-    seen: HashSet<&'static str>,
+    seen: HashSet<String>,
 }
 
 impl Questions {
@@ -251,16 +271,18 @@ impl Questions {
             return;
         };
         for item in items.iter().cloned() {
-            let at = item.span();
-            let index = self.list.len();
-            let q = question(sink, r, base, index, item);
-            if let Some(q) = &q {
-                if !self.seen.insert(q.id.as_str()) {
-                    let place = Place::Question(q.id.as_str().to_owned());
-                    let kind = ProblemKind::DuplicateQuestion(q.id.as_str().to_owned());
+            let id = item
+                .get_ref()
+                .get("id")
+                .map(|id| (id.get_ref().as_str(), id.span()));
+            if let Some((Some(id), at)) = id {
+                if !self.seen.insert(id.to_owned()) {
+                    let place = Place::Question(id.to_owned());
+                    let kind = ProblemKind::DuplicateQuestion(id.to_owned());
                     sink.push(Some(at), &place, Some("id"), kind);
                 }
             }
+            let q = question(sink, r, base, self.list.len(), item);
             self.list.push(q);
         }
     }
@@ -281,7 +303,10 @@ fn include(
         Ok(s) => s,
         Err(e) => {
             let place = Place::Section("dialplan".to_owned());
-            let kind = ProblemKind::Unreadable(format!("{}: {}", inc_path.display(), e.kind()));
+            let kind = ProblemKind::Unreadable {
+                path: inc.get_ref().clone(),
+                reason: e.kind().to_string(),
+            };
             sink.push(Some(inc.span()), &place, Some("include"), kind);
             return;
         }
@@ -310,33 +335,54 @@ fn include(
     }
 }
 
-/// Whole-plan checks once every step converted: reachability from `start`, and questions
-/// present when a questions step asks them.
-fn check_plan(
+/// Reports every step no path from `start` reaches. Runs only when every step decoded, so
+/// all edges are known (a step with a missing target still has its other edges).
+fn report_unreachable(
     sink: &mut Sink<'_>,
-    steps: &[Step],
-    key_spans: &[Range<usize>],
+    edges: &[(StepIdx, StepIdx)],
+    key_spans: &[(String, Range<usize>)],
     start: StepIdx,
-    no_questions: bool,
 ) {
-    let mut reached = vec![false; steps.len()];
+    let mut reached = vec![false; key_spans.len()];
     let mut todo = vec![start];
     while let Some(StepIdx(i)) = todo.pop() {
         if std::mem::replace(&mut reached[i], true) {
             continue;
         }
-        todo.extend(steps[i].kind.targets());
+        todo.extend(
+            edges
+                .iter()
+                .filter(|(from, _)| from.0 == i)
+                .map(|(_, to)| *to),
+        );
     }
-    let by_index: HashMap<usize, &Range<usize>> = key_spans.iter().enumerate().collect();
-    for (i, s) in steps.iter().enumerate() {
-        let place = Place::Step(s.id.clone());
-        let span = by_index.get(&i).map(|r| (*r).clone());
-        if !reached[i] {
-            sink.push(span.clone(), &place, None, ProblemKind::Unreachable);
+    for ((name, span), reached) in key_spans.iter().zip(reached) {
+        if !reached {
+            let place = Place::Step(name.clone());
+            sink.push(Some(span.clone()), &place, None, ProblemKind::Unreachable);
         }
-        if no_questions && matches!(s.kind, StepKind::Questions { .. }) {
+    }
+}
+
+/// A questions step needs questions to ask.
+fn check_questions_asked(
+    sink: &mut Sink<'_>,
+    steps: &[Option<Step>],
+    key_spans: &[(String, Range<usize>)],
+    no_questions: bool,
+) {
+    if !no_questions {
+        return;
+    }
+    for (s, (name, span)) in steps.iter().zip(key_spans) {
+        if let Some(Step {
+            kind: StepKind::Questions { .. },
+            ..
+        }) = s
+        {
+            let place = Place::Step(name.clone());
             let kind = ProblemKind::Conflict("no questions to ask: include a question fragment");
-            sink.push(span, &place, None, kind);
+            sink.push(Some(span.clone()), &place, None, kind);
         }
     }
 }

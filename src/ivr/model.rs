@@ -205,27 +205,3 @@ pub(super) enum ReadBackItem {
     /// The number keyed (`"$value"` in the dialplan).
     Value,
 }
-
-impl StepKind {
-    /// Every step this one can go to, for the reachability check.
-    pub(super) fn targets(&self) -> Vec<StepIdx> {
-        match self {
-            StepKind::Play { next, .. }
-            | StepKind::LanguageMenu { next, .. }
-            | StepKind::Questions { next } => vec![*next],
-            StepKind::Menu(m) => {
-                let mut t: Vec<StepIdx> = m.options.iter().map(|o| o.goto).collect();
-                t.push(m.on_no_input);
-                t.extend(m.on_other_key);
-                t
-            }
-            StepKind::Collect {
-                next, on_exhausted, ..
-            } => vec![*next, *on_exhausted],
-            StepKind::Identify(i) => {
-                vec![i.on_confirmed, i.on_not_confirmed, i.on_too_many_failures]
-            }
-            StepKind::Hangup { .. } => Vec::new(),
-        }
-    }
-}
