@@ -4,12 +4,14 @@
 
 pub mod digit;
 pub mod g711;
+pub mod inband;
 pub mod info;
 pub mod packet;
 pub mod rfc4733;
 pub mod sender;
 
 pub use digit::{Digit, DigitEvent, DigitMethod};
+pub use inband::InbandDetector;
 pub use info::{parse_info_body, InfoDtmfError};
 pub use packet::{RtpExtension, RtpHeader, RtpPacket, RtpParseError, RtpWriteError};
 pub use rfc4733::{NewDigits, TelephoneEvents};
