@@ -212,6 +212,25 @@ mod tests {
     }
 
     #[test]
+    fn random_bodies_never_panic() {
+        let alphabet = b"Signal=Duration 0123456789*#ABCDabcd\r\n;=\xff\x00";
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..20_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let len = (state % 40) as usize;
+            let body: Vec<u8> = (0..len)
+                .map(|k| {
+                    alphabet[(state.rotate_left(k as u32 * 3) % alphabet.len() as u64) as usize]
+                })
+                .collect();
+            let _ = parse_info_body(RELAY, &body);
+            let _ = parse_info_body("application/dtmf", &body);
+        }
+    }
+
+    #[test]
     fn errors_never_echo_the_body() {
         let err = parse_info_body(RELAY, b"Signal=12345678").unwrap_err();
         assert!(!format!("{err} {err:?}").contains("1234"));

@@ -1,15 +1,30 @@
-//! RTP media: packets, G.711, digits (RFC 4733 telephone-events, SIP INFO bodies, in-band
-//! tones), and the sender state that keeps sequence, timestamp and SSRC continuous.
-//! Pure code: no sockets, no clock; the runtime feeds packets and `now` in.
+//! RTP media for one call, as pure state machines: the runtime feeds received packets and
+//! audio in and gets headers and digits out.
+//!
+//! Owns:
+//! - [`packet`]: RTP header parse (zero-copy, typed errors) and write;
+//! - [`sender`]: the outbound stream's sequence number, timestamp and SSRC across prompts
+//!   and silences (20 ms frames, marker at each prompt start);
+//! - [`g711`]: μ-law and A-law;
+//! - the three DTMF transports, each yielding [`Digit`]s for the runtime to wrap in a
+//!   [`DigitEvent`] with its [`DigitMethod`]: [`rfc4733`] telephone-events, [`info`] SIP INFO
+//!   bodies, and [`inband`] tone detection in the decoded audio.
+//!
+//! Must not touch: sockets, tokio, timers or the clock (the 20 ms pacing belongs to the
+//! runtime, which also decides which transport to listen to), SDP and SIP (payload types
+//! come from the negotiated SDP as plain numbers), and logging of digits (digits are personal
+//! data: types here that hold them print no digit in `Debug`, except [`Digit`] itself).
 
 pub mod digit;
 pub mod g711;
+pub mod inband;
 pub mod info;
 pub mod packet;
 pub mod rfc4733;
 pub mod sender;
 
 pub use digit::{Digit, DigitEvent, DigitMethod};
+pub use inband::InbandDetector;
 pub use info::{parse_info_body, InfoDtmfError};
 pub use packet::{RtpExtension, RtpHeader, RtpPacket, RtpParseError, RtpWriteError};
 pub use rfc4733::{NewDigits, TelephoneEvents};

@@ -354,6 +354,29 @@ mod tests {
     }
 
     #[test]
+    fn random_packets_never_panic_nor_yield_more_digits_than_blocks() {
+        let mut te = TelephoneEvents::new(PT);
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        for i in 0..20_000u32 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let bytes = state.to_be_bytes();
+            let len = (bytes[7] % 24) as usize;
+            let payload: Vec<u8> = (0..len)
+                .map(|k| bytes[k % 8].rotate_left(k as u32))
+                .collect();
+            // Few SSRCs and timestamps, so events collide, repeat and interleave.
+            let h = header(
+                i as u16,
+                u32::from(bytes[0] % 8) * 4000,
+                u32::from(bytes[1] % 3),
+            );
+            assert!(te.receive(&h, &payload).count() <= len / 4);
+        }
+    }
+
+    #[test]
     fn packed_events_are_each_reported_once() {
         let mut te = TelephoneEvents::new(PT);
         let mut payload = Vec::new();
