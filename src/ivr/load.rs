@@ -200,7 +200,7 @@ fn flow(
     if let (Some(start), true) = (start, all_decoded) {
         report_unreachable(sink, &r.edges.into_inner(), &key_spans, start);
     }
-    check_questions_asked(sink, &steps, &key_spans, questions.list.is_empty());
+    check_steps(sink, &steps, &key_spans, questions.list.is_empty());
     let steps: Vec<Step> = steps.into_iter().collect::<Option<_>>()?;
     let (header, start) = (header?, start?);
     Some(Dialplan {
@@ -364,25 +364,41 @@ fn report_unreachable(
     }
 }
 
-/// A questions step needs questions to ask.
-fn check_questions_asked(
+/// Checks that need the converted steps: a questions step needs questions to ask, and an
+/// identify step must give up to a step that is not itself an identification (which, with no
+/// ID keyed, would fail at once and loop).
+fn check_steps(
     sink: &mut Sink<'_>,
     steps: &[Option<Step>],
     key_spans: &[(String, Range<usize>)],
     no_questions: bool,
 ) {
-    if !no_questions {
-        return;
-    }
     for (s, (name, span)) in steps.iter().zip(key_spans) {
-        if let Some(Step {
-            kind: StepKind::Questions { .. },
-            ..
-        }) = s
-        {
-            let place = Place::Step(name.clone());
-            let kind = ProblemKind::Conflict("no questions to ask: include a question fragment");
-            sink.push(Some(span.clone()), &place, None, kind);
+        let place = Place::Step(name.clone());
+        match s.as_ref().map(|s| &s.kind) {
+            Some(StepKind::Questions { .. }) if no_questions => {
+                let kind =
+                    ProblemKind::Conflict("no questions to ask: include a question fragment");
+                sink.push(Some(span.clone()), &place, None, kind);
+            }
+            Some(StepKind::Identify(i)) => {
+                let target = steps.get(i.on_too_many_failures.0).and_then(Option::as_ref);
+                if let Some(Step {
+                    kind: StepKind::Identify(_),
+                    ..
+                }) = target
+                {
+                    let kind =
+                        ProblemKind::Conflict("must lead to a step that is not an identify step");
+                    sink.push(
+                        Some(span.clone()),
+                        &place,
+                        Some("on_too_many_failures"),
+                        kind,
+                    );
+                }
+            }
+            _ => {}
         }
     }
 }
