@@ -15,6 +15,7 @@ pub(super) struct ExpectPlayEnd {
 }
 
 impl ExpectPlayEnd {
+    /// The prompts ended: go to the next step.
     pub fn on_prompts_done(self, cx: &mut Ctx<'_>) -> State {
         let plan = cx.plan;
         match &plan.step(self.step).kind {
@@ -23,6 +24,7 @@ impl ExpectPlayEnd {
         }
     }
 
+    /// A key stops the prompts and becomes the next step's first key (a `*` is ignored).
     pub fn on_digit(self, d: Digit, cx: &mut Ctx<'_>) -> State {
         let plan = cx.plan;
         let StepKind::Play { barge_in, next, .. } = &plan.step(self.step).kind else {
@@ -49,6 +51,7 @@ pub(super) struct ExpectLanguage {
 }
 
 impl ExpectLanguage {
+    /// Plays the menu (after `intro`); `round` counts the replays so far.
     pub fn enter(step: StepIdx, round: u8, intro: Intro, cx: &mut Ctx<'_>) -> State {
         let plan = cx.plan;
         let StepKind::LanguageMenu { prompt, input, .. } = &plan.step(step).kind else {
@@ -63,6 +66,7 @@ impl ExpectLanguage {
         })
     }
 
+    /// The menu ended: the first-digit timer starts.
     pub fn on_prompts_done(mut self, cx: &mut Ctx<'_>) -> State {
         let plan = cx.plan;
         if let StepKind::LanguageMenu { input, .. } = &plan.step(self.step).kind {
@@ -71,6 +75,7 @@ impl ExpectLanguage {
         State::ExpectLanguage(self)
     }
 
+    /// Key 1–8 picks a language; `*` is ignored; another key counts as no choice.
     pub fn on_digit(mut self, d: Digit, cx: &mut Ctx<'_>) -> State {
         let plan = cx.plan;
         let StepKind::LanguageMenu { input, next, .. } = &plan.step(self.step).kind else {
@@ -122,6 +127,7 @@ pub(super) struct ExpectMenuKey {
 }
 
 impl ExpectMenuKey {
+    /// Plays the menu (after `intro`); `round` counts the replays so far.
     pub fn enter(step: StepIdx, round: u8, intro: Intro, cx: &mut Ctx<'_>) -> State {
         let plan = cx.plan;
         let StepKind::Menu(menu) = &plan.step(step).kind else {
@@ -135,6 +141,7 @@ impl ExpectMenuKey {
         })
     }
 
+    /// The menu ended: the first-digit timer starts.
     pub fn on_prompts_done(mut self, cx: &mut Ctx<'_>) -> State {
         let plan = cx.plan;
         if let StepKind::Menu(menu) = &plan.step(self.step).kind {
@@ -143,6 +150,8 @@ impl ExpectMenuKey {
         State::ExpectMenuKey(self)
     }
 
+    /// An option's key raises its action and goes to its step; `*` is ignored; any other key goes
+    /// to `on_other_key` or replays the menu after `invalid_input`.
     pub fn on_digit(mut self, d: Digit, cx: &mut Ctx<'_>) -> State {
         let plan = cx.plan;
         let StepKind::Menu(menu) = &plan.step(self.step).kind else {
@@ -170,6 +179,7 @@ impl ExpectMenuKey {
         }
     }
 
+    /// No key: replay the menu, or go to `on_no_input` after the last replay.
     pub fn on_timeout(self, cx: &mut Ctx<'_>) -> State {
         let plan = cx.plan;
         match &plan.step(self.step).kind {
@@ -213,6 +223,8 @@ impl ExpectIdentity {
         }
     }
 
+    /// Confirmed: on to the questions. Not confirmed: again after the failure prompt, or the give-
+    /// up step once the call's failures reach `max_failures`.
     pub fn on_result(self, result: Identification, cx: &mut Ctx<'_>) -> State {
         let plan = cx.plan;
         let StepKind::Identify(step) = &plan.step(self.step).kind else {
@@ -239,6 +251,7 @@ pub(super) struct ExpectHangup {
 }
 
 impl ExpectHangup {
+    /// Plays the lead-in and the step's prompts, or hangs up at once when there are none.
     pub fn enter(
         prompts: &[PromptId],
         outcome: CallOutcome,
@@ -257,6 +270,7 @@ impl ExpectHangup {
         State::ExpectHangup(ExpectHangup { outcome })
     }
 
+    /// The last prompts ended: hang up with the step's outcome.
     pub fn on_prompts_done(self, cx: &mut Ctx<'_>) -> State {
         cx.timers.clear();
         cx.out.push(Action::Hangup(self.outcome));

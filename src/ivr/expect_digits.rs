@@ -83,6 +83,7 @@ impl ExpectDigits {
         })
     }
 
+    /// The prompts ended: the first-digit timer starts.
     pub fn on_prompts_done(mut self, cx: &mut Ctx<'_>) -> State {
         let plan = cx.plan;
         if let Some(spec) = self.purpose.spec(plan) {
@@ -91,6 +92,8 @@ impl ExpectDigits {
         State::ExpectDigits(self)
     }
 
+    /// A key: a leading `*` is ignored; otherwise it stops the prompts (barge-in), joins the entry
+    /// and restarts the inter-digit timer, or ends the entry.
     pub fn on_digit(mut self, d: Digit, cx: &mut Ctx<'_>) -> State {
         let plan = cx.plan;
         let Some(spec) = self.purpose.spec(plan) else {
@@ -114,6 +117,7 @@ impl ExpectDigits {
         }
     }
 
+    /// First-digit timer: no input. Inter-digit timer: the entry ends where it is.
     pub fn on_timer(mut self, timer: Timer, cx: &mut Ctx<'_>) -> State {
         let plan = cx.plan;
         let Some(spec) = self.purpose.spec(plan) else {

@@ -108,6 +108,17 @@ impl Interpreter {
     }
 }
 
+/// Shows the dialplan, step and language only: the call's digits and answers stay out.
+impl std::fmt::Debug for Interpreter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Interpreter")
+            .field("dialplan", &self.plan.id())
+            .field("step", &self.step_id())
+            .field("language", &self.call.language)
+            .finish_non_exhaustive()
+    }
+}
+
 /// What the call has gathered so far, across steps.
 pub(super) struct CallFacts {
     pub language: Language,

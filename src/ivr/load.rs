@@ -10,11 +10,12 @@ use std::path::Path;
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
+use super::check::{check_steps, report_unreachable};
 use super::convert::{defaults, Resolver};
 use super::convert_question::question;
 use super::convert_step::{decode_step, step};
 use super::error::{DialplanErrors, Place, ProblemKind};
-use super::model::{Dialplan, InputPolicy, Question, Step, StepIdx, StepKind};
+use super::model::{Dialplan, InputPolicy, Question, Step, StepIdx};
 use super::raw::{decode, RawDefaults, RawHeader, Sink};
 
 /// Reads and checks the dialplan at `path` and the question fragments it includes (paths
@@ -200,7 +201,7 @@ fn flow(
     if let (Some(start), true) = (start, all_decoded) {
         report_unreachable(sink, &r.edges.into_inner(), &key_spans, start);
     }
-    check_questions_asked(sink, &steps, &key_spans, questions.list.is_empty());
+    check_steps(sink, &steps, &key_spans, questions.list.is_empty());
     let steps: Vec<Step> = steps.into_iter().collect::<Option<_>>()?;
     let (header, start) = (header?, start?);
     Some(Dialplan {
@@ -332,57 +333,5 @@ fn include(
     match list {
         Some(v) => questions.add_array(&mut inner, r, base, v),
         None => inner.push(None, &Place::File, Some("questions"), ProblemKind::Missing),
-    }
-}
-
-/// Reports every step no path from `start` reaches. Runs only when every step decoded, so
-/// all edges are known (a step with a missing target still has its other edges).
-fn report_unreachable(
-    sink: &mut Sink<'_>,
-    edges: &[(StepIdx, StepIdx)],
-    key_spans: &[(String, Range<usize>)],
-    start: StepIdx,
-) {
-    let mut reached = vec![false; key_spans.len()];
-    let mut todo = vec![start];
-    while let Some(StepIdx(i)) = todo.pop() {
-        if std::mem::replace(&mut reached[i], true) {
-            continue;
-        }
-        todo.extend(
-            edges
-                .iter()
-                .filter(|(from, _)| from.0 == i)
-                .map(|(_, to)| *to),
-        );
-    }
-    for ((name, span), reached) in key_spans.iter().zip(reached) {
-        if !reached {
-            let place = Place::Step(name.clone());
-            sink.push(Some(span.clone()), &place, None, ProblemKind::Unreachable);
-        }
-    }
-}
-
-/// A questions step needs questions to ask.
-fn check_questions_asked(
-    sink: &mut Sink<'_>,
-    steps: &[Option<Step>],
-    key_spans: &[(String, Range<usize>)],
-    no_questions: bool,
-) {
-    if !no_questions {
-        return;
-    }
-    for (s, (name, span)) in steps.iter().zip(key_spans) {
-        if let Some(Step {
-            kind: StepKind::Questions { .. },
-            ..
-        }) = s
-        {
-            let place = Place::Step(name.clone());
-            let kind = ProblemKind::Conflict("no questions to ask: include a question fragment");
-            sink.push(Some(span.clone()), &place, None, kind);
-        }
     }
 }

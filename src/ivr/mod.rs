@@ -9,6 +9,7 @@
 //! as a predicate at load.
 
 mod answer;
+mod check;
 mod convert;
 mod convert_question;
 mod convert_step;

@@ -42,6 +42,7 @@ impl Dialplan {
         self.steps.iter().map(|s| s.id.as_str())
     }
 
+    /// The step at `idx`; indices only come from the loader, so it exists.
     pub(super) fn step(&self, idx: StepIdx) -> &Step {
         &self.steps[idx.0]
     }

@@ -110,6 +110,7 @@ pub(super) struct ExpectConfirm {
 }
 
 impl ExpectConfirm {
+    /// Plays the read-back of `value` (after `intro`).
     pub fn enter(
         cursor: Cursor,
         value: u32,
@@ -141,6 +142,7 @@ impl ExpectConfirm {
         })
     }
 
+    /// The read-back ended: the first-digit timer starts.
     pub fn on_prompts_done(mut self, cx: &mut Ctx<'_>) -> State {
         let plan = cx.plan;
         if let Some(q) = self.cursor.question(plan) {
@@ -149,6 +151,8 @@ impl ExpectConfirm {
         State::ExpectConfirm(self)
     }
 
+    /// 1 stores the value, 2 asks the question again, `*` is ignored, anything else is an invalid
+    /// try.
     pub fn on_digit(mut self, d: Digit, cx: &mut Ctx<'_>) -> State {
         let plan = cx.plan;
         let Some(q) = self.cursor.question(plan) else {
@@ -167,6 +171,7 @@ impl ExpectConfirm {
         }
     }
 
+    /// No key after the read-back: a failed try.
     pub fn on_timeout(self, cx: &mut Ctx<'_>) -> State {
         let plan = cx.plan;
         match self.cursor.question(plan) {
@@ -194,6 +199,7 @@ pub(super) struct ExpectChoice {
 }
 
 impl ExpectChoice {
+    /// Plays the question (after `intro`); `failures` carries over the item's failed tries.
     pub fn enter(cursor: Cursor, failures: u8, intro: Intro, cx: &mut Ctx<'_>) -> State {
         let plan = cx.plan;
         let Some(q) = cursor.question(plan) else {
@@ -207,6 +213,7 @@ impl ExpectChoice {
         })
     }
 
+    /// The question ended: the first-digit timer starts.
     pub fn on_prompts_done(mut self, cx: &mut Ctx<'_>) -> State {
         let plan = cx.plan;
         if let Some(q) = self.cursor.question(plan) {
@@ -215,6 +222,7 @@ impl ExpectChoice {
         State::ExpectChoice(self)
     }
 
+    /// A key from the table stores its answer; `*` is ignored; any other key is an invalid try.
     pub fn on_digit(mut self, d: Digit, cx: &mut Ctx<'_>) -> State {
         let plan = cx.plan;
         let Some(q) = self.cursor.question(plan) else {
@@ -232,6 +240,7 @@ impl ExpectChoice {
         }
     }
 
+    /// No key: a failed try.
     pub fn on_timeout(self, cx: &mut Ctx<'_>) -> State {
         let plan = cx.plan;
         match self.cursor.question(plan) {

@@ -355,3 +355,36 @@ fn spurious_timeouts_and_inputs_are_harmless() {
     assert_eq!(call.interp.handle_timeout(due), [language_menu()]);
     assert_eq!(call.interp.handle_timeout(due), []);
 }
+
+#[test]
+fn nothing_personal_reaches_a_debug_line() {
+    let mut all = Vec::new();
+    let mut log = |actions: Vec<Action>| all.extend(actions);
+    let (mut call, first) = Call::start(shipped("health_call.toml"), Language::Ja);
+    log(first);
+    log(call.done());
+    log(call.keys("1"));
+    log(call.done());
+    log(call.done());
+    log(call.keys("98765432#"));
+    log(call.done());
+    log(call.keys("0917"));
+    log(call.send(confirmed()));
+    log(call.done());
+    log(call.keys("384"));
+    log(call.done());
+    log(call.keys("1"));
+    log(call.done());
+    log(call.keys("93#"));
+    log(call.done());
+    log(call.keys("1"));
+    let digit = Input::Digit(Digit::Num(9));
+    let seen = format!("{all:?} {digit:?} {:?}", call.interp);
+    for secret in ["98765432", "0917", "384", "38.4", "93", "9)", "Some("] {
+        assert!(!seen.contains(secret), "{secret} in {seen}");
+    }
+    assert!(
+        seen.contains("StoreAnswer") && seen.contains("Identify"),
+        "{seen}"
+    );
+}

@@ -163,3 +163,19 @@ fn parse_reads_includes_through_the_given_reader() {
     let asked: Vec<_> = plan.question_ids().map(|q| q.as_str()).collect();
     assert_eq!(asked, ["callback"]);
 }
+
+#[test]
+fn an_identify_step_cannot_give_up_to_itself() {
+    let main = "[dialplan]\nid = \"x\"\nversion = 1\nstart = \"id\"\n\
+                [steps.id]\ntype = \"identify\"\non_confirmed = \"end\"\n\
+                on_not_confirmed = \"id\"\nnot_confirmed_prompt = \"hc_not_confirmed\"\n\
+                max_failures = 3\non_too_many_failures = \"id\"\n\
+                [steps.end]\ntype = \"hangup\"\noutcome = \"completed\"\n";
+    let read = |_: &Path| Err(std::io::Error::from(std::io::ErrorKind::NotFound));
+    let e = crate::ivr::parse(Path::new("x.toml"), main, &read, &known).unwrap_err();
+    let messages: Vec<String> = e.0.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        messages,
+        ["x.toml:5: step `id`, field `on_too_many_failures`: must lead to a step that is not an identify step"]
+    );
+}

@@ -4,6 +4,7 @@
 mod automatic_call;
 mod health_call;
 mod load_errors;
+mod policy;
 
 use std::path::PathBuf;
 use std::sync::Arc;
