@@ -306,7 +306,11 @@ async fn outbound_test(
     let (engine, mut events) = engine(cfg, probe(hangup_after)).await;
     let peer = tokio::spawn(sipp(uas(port, scenario, sipp_extra), LIMIT));
     tokio::time::sleep(Duration::from_millis(500)).await;
-    engine.dial(&trunk, Redacted::new("0312345678".into()));
+    engine.dial(
+        &trunk,
+        Redacted::new("0312345678".into()),
+        carecall::lang::Language::Ja,
+    );
     let calls = collect(&mut events, 1, LIMIT).await;
     let (ok, out) = peer.await.unwrap();
     engine.shutdown().await;

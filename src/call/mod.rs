@@ -7,11 +7,14 @@
 
 use std::time::Instant;
 
+use crate::ivr::{CallOutcome, Identification};
 use crate::lang::Language;
 use crate::rtp::DigitEvent;
 
+mod dialplan_flow;
 mod probe;
 
+pub use dialplan_flow::DialplanFlow;
 pub use probe::ProbeFlow;
 
 /// Whether carecall or the patient placed the call.
@@ -53,6 +56,10 @@ pub enum CallInput {
     PlaybackDone,
     /// The deadline from [`CallFlow::poll_timeout`] passed.
     Timeout,
+    /// The answer to [`CallAction::Identify`].
+    Identified(Identification),
+    /// The call is over (either side hung up); no action that follows is carried out.
+    Hangup,
 }
 
 /// What the flow wants done.
@@ -62,6 +69,9 @@ pub enum CallAction {
     Play(Vec<PromptRef>),
     /// Stop playback now and drop the queue (barge-in).
     StopPlayback,
+    /// A request for the report store (identify, store an answer, complete the report, new
+    /// report, wrong number, language chosen), carried out before the next action.
+    Report(crate::ivr::Action),
     /// End the call.
     Hangup,
 }
@@ -73,4 +83,14 @@ pub trait CallFlow: Send {
 
     /// The next deadline, if the flow waits for one. A spurious `Timeout` input is harmless.
     fn poll_timeout(&self) -> Option<Instant>;
+
+    /// How the call ended as far as the flow knows, once it has ended.
+    fn outcome(&self) -> Option<CallOutcome> {
+        None
+    }
+
+    /// Dialplan id, version and current step, for the call record.
+    fn position(&self) -> (String, u32, String) {
+        (String::new(), 0, String::new())
+    }
 }

@@ -33,7 +33,7 @@ impl CallFlow for ProbeFlow {
                 vec![CallAction::Play(self.prompts.clone())]
             }
             CallInput::PlaybackDone => vec![CallAction::Play(self.prompts.clone())],
-            CallInput::Digit(_) => vec![],
+            CallInput::Digit(_) | CallInput::Identified(_) | CallInput::Hangup => vec![],
             CallInput::Timeout => match self.deadline {
                 Some(d) if now >= d => vec![CallAction::Hangup],
                 _ => vec![],

@@ -1,30 +1,37 @@
 //! `carecall check`: validate configuration, dialplans and prompts, naming every problem.
 
 use carecall::config::Config;
-use carecall::media::PromptSet;
+use carecall::runtime::Assets;
 
 use super::CliError;
 
-/// Prints every problem found and fails if there is any.
+/// Prints every problem found and fails if there is any. (A configuration error has already
+/// failed earlier, with its file, line and field.)
 pub fn run(config: Config) -> Result<(), CliError> {
-    let mut problems = 0usize;
-    match PromptSet::load(&config.prompts_dir, &[] as &[&str]) {
-        Ok(p) => println!("prompts: {} recordings in 8 languages: ok", p.len()),
-        Err(e) => {
-            for p in e.problems() {
-                println!("{}: {p}", config.prompts_dir.display());
-                problems += 1;
-            }
-            if e.problems().is_empty() {
-                println!("{e}");
-                problems += 1;
-            }
+    match Assets::load(&config) {
+        Ok(assets) => {
+            println!("configuration: ok");
+            println!(
+                "dialplans: {} ok ({})",
+                assets.dialplans.len(),
+                assets
+                    .dialplans
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            println!(
+                "prompts: {} recordings in 8 languages: ok",
+                assets.prompts.len()
+            );
+            Ok(())
         }
-    }
-    if problems == 0 {
-        println!("configuration: ok");
-        Ok(())
-    } else {
-        Err(CliError::Problems(problems))
+        Err(problems) => {
+            for p in &problems.0 {
+                println!("{p}");
+            }
+            Err(CliError::Problems(problems.0.len()))
+        }
     }
 }

@@ -63,7 +63,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
 }
 
 async fn bench(args: Args, config: Config, prompts: PromptSet) -> Result<(), CliError> {
-    let flows = Arc::new(|_| {
+    let flows = Arc::new(|_, _| {
         let p = PromptRef {
             lang: Language::Ja,
             id: "closing".into(),

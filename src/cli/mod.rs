@@ -13,6 +13,9 @@ pub enum CliError {
     /// The prompts are incomplete or unreadable.
     #[error("prompts: {0}")]
     Prompts(#[from] carecall::media::PromptError),
+    /// The prompts or dialplans have problems (each listed).
+    #[error(transparent)]
+    Assets(#[from] carecall::runtime::AssetProblems),
     /// The engine could not start.
     #[error(transparent)]
     Runtime(#[from] carecall::runtime::RuntimeError),

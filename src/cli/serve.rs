@@ -1,25 +1,30 @@
 //! `carecall serve` and `carecall demo`.
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use carecall::call::{CallFlow, ProbeFlow, PromptRef};
+use carecall::call::{CallFlow, DialplanFlow, Direction};
 use carecall::config::Config;
-use carecall::lang::Language;
-use carecall::media::PromptSet;
-use carecall::runtime::{Engine, FlowFactory};
+use carecall::runtime::{Assets, Engine, FlowFactory};
 
 use super::CliError;
 
 /// Runs the engine until SIGINT or SIGTERM, then drains calls.
 pub fn run(config: Config) -> Result<(), CliError> {
-    let prompts = load_prompts(&config)?;
+    let started = std::time::Instant::now();
+    let assets = Assets::load(&config)?;
+    tracing::info!(
+        prompts = assets.prompts.len(),
+        dialplans = assets.dialplans.len(),
+        ms = started.elapsed().as_millis() as u64,
+        "prompts and dialplans loaded"
+    );
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("carecall")
         .build()?;
+    let flows = dialplan_flows(&assets)?;
     runtime.block_on(async move {
-        let engine = Engine::start(config, prompts, probe_flows()).await?;
+        let engine = Engine::start(config, assets.prompts, flows).await?;
         tracing::info!(sip = %engine.sip_addr(), "carecall ready");
         carecall::runtime::notify_ready();
         wait_for_stop().await;
@@ -43,26 +48,23 @@ pub fn demo(config: Config) -> Result<(), CliError> {
     run(config)
 }
 
-fn load_prompts(config: &Config) -> Result<PromptSet, CliError> {
-    let started = std::time::Instant::now();
-    let prompts = PromptSet::load(&config.prompts_dir, &[] as &[&str])?;
-    tracing::info!(
-        prompts = prompts.len(),
-        ms = started.elapsed().as_millis() as u64,
-        "prompts loaded"
-    );
-    Ok(prompts)
-}
-
-/// Until the dialplan engine is wired in, calls run the probe flow.
-fn probe_flows() -> FlowFactory {
-    Arc::new(|_direction| {
-        let welcome = PromptRef {
-            lang: Language::Ja,
-            id: "hc_welcome".into(),
+/// Inbound calls follow `health_call`, outbound calls `automatic_call`.
+fn dialplan_flows(assets: &Assets) -> Result<FlowFactory, CliError> {
+    let plan = |id: &str| {
+        assets
+            .dialplans
+            .get(id)
+            .cloned()
+            .ok_or(CliError::Usage("a required dialplan is missing"))
+    };
+    let (inbound, outbound) = (plan("health_call")?, plan("automatic_call")?);
+    Ok(Arc::new(move |direction, language| {
+        let plan = match direction {
+            Direction::Inbound => inbound.clone(),
+            Direction::Outbound => outbound.clone(),
         };
-        Box::new(ProbeFlow::new(vec![welcome], Duration::from_secs(60))) as Box<dyn CallFlow>
-    })
+        Box::new(DialplanFlow::new(plan, language)) as Box<dyn CallFlow>
+    }))
 }
 
 async fn wait_for_stop() {

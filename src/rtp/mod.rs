@@ -29,4 +29,3 @@ pub use info::{parse_info_body, InfoDtmfError};
 pub use packet::{RtpExtension, RtpHeader, RtpPacket, RtpParseError, RtpWriteError};
 pub use rfc4733::{NewDigits, TelephoneEvents};
 pub use sender::{RtpSender, SAMPLES_PER_FRAME};
-pub mod inband;

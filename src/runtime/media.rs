@@ -251,8 +251,17 @@ impl Drop for MediaSession {
 
 /// Incoming digits: telephone-events when negotiated, else tones in the audio.
 enum DigitSource {
-    Events(TelephoneEvents),
+    Events(Box<TelephoneEvents>),
     Inband(Box<InbandDetector>),
+}
+
+impl DigitSource {
+    fn for_payload_type(telephone_event: Option<u8>) -> DigitSource {
+        match telephone_event {
+            Some(pt) => DigitSource::Events(Box::new(TelephoneEvents::new(pt))),
+            None => DigitSource::Inband(Box::default()),
+        }
+    }
 }
 
 struct MediaCall {
@@ -285,10 +294,7 @@ impl MediaCall {
         media_timeout: Duration,
         events: mpsc::Sender<MediaEvent>,
     ) -> Self {
-        let digits = match n.telephone_event {
-            Some(pt) => DigitSource::Events(TelephoneEvents::new(pt)),
-            None => DigitSource::Inband(Box::new(InbandDetector::new())),
-        };
+        let digits = DigitSource::for_payload_type(n.telephone_event);
         MediaCall {
             id,
             socket,
@@ -325,10 +331,7 @@ impl MediaCall {
         self.audio_pt = n.audio_pt;
         if n.telephone_event != self.telephone_event {
             self.telephone_event = n.telephone_event;
-            self.digits = match n.telephone_event {
-                Some(pt) => DigitSource::Events(TelephoneEvents::new(pt)),
-                None => DigitSource::Inband(Box::new(InbandDetector::new())),
-            };
+            self.digits = DigitSource::for_payload_type(n.telephone_event);
         }
         // While held the peer may send nothing: restart the media timeout on every change.
         self.last_rx = Some(crate::clock::now());
@@ -350,12 +353,14 @@ impl MediaCall {
         let _ = self.events.try_send(event);
     }
 
-    fn receive(&mut self, now: Instant, buf: &mut [u8], stats: &StatsInner) {
-        loop {
-            let (len, from) = match self.socket.recv_from(buf) {
-                Ok(got) => got,
-                Err(_) => break,
-            };
+    fn receive(
+        &mut self,
+        now: Instant,
+        buf: &mut [u8],
+        digits: &mut Vec<crate::rtp::Digit>,
+        stats: &StatsInner,
+    ) {
+        while let Ok((len, from)) = self.socket.recv_from(buf) {
             let Ok(pkt) = RtpPacket::parse(&buf[..len]) else {
                 continue;
             };
@@ -381,7 +386,9 @@ impl MediaCall {
                     }
                 }
                 DigitSource::Inband(detector) if header.payload_type == self.audio_pt => {
-                    for digit in detector.push_g711(pkt.payload, self.law) {
+                    digits.clear();
+                    detector.push_g711(self.law, pkt.payload, digits);
+                    for &digit in digits.iter() {
                         let method = DigitMethod::Inband;
                         let _ = self
                             .events
@@ -464,6 +471,7 @@ impl Worker {
     fn run(mut self) {
         let mut buf = vec![0u8; 2048];
         let mut out = Vec::with_capacity(12 + FRAME_BYTES);
+        let mut digits = Vec::with_capacity(4);
         let epoch = crate::clock::now();
         let mut tick: u64 = 0;
         while self.running {
@@ -476,7 +484,7 @@ impl Worker {
             let slot = (tick % SLOTS as u64) as usize;
             let now = crate::clock::now();
             for call in &mut self.slots[slot] {
-                call.receive(now, &mut buf, &self.stats);
+                call.receive(now, &mut buf, &mut digits, &self.stats);
                 call.check_timeout(now);
                 call.send(due, &mut out, &self.stats);
             }

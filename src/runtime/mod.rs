@@ -13,17 +13,22 @@ use tokio::sync::{broadcast, mpsc, watch};
 
 use crate::call::{CallFlow, Direction};
 use crate::config::{Config, TrunkConfig};
+use crate::lang::Language;
 use crate::media::PromptSet;
 use crate::pii::Redacted;
 use crate::rtp::DigitEvent;
 use crate::sip::outcome::Disposition;
 use crate::sip::{PendingInvite, Rejection, SipEndpoint, SipSettings};
 
+mod assets;
+mod call_loop;
 pub mod media;
 mod ports;
+mod reports;
 mod session;
 pub mod telemetry;
 
+pub use assets::{AssetProblems, Assets, REQUIRED_DIALPLANS};
 pub use media::{MediaPool, MediaStats};
 
 /// A failure to start the engine.
@@ -72,7 +77,7 @@ pub enum CallEvent {
 }
 
 /// Builds the flow for a new call.
-pub type FlowFactory = Arc<dyn Fn(Direction) -> Box<dyn CallFlow> + Send + Sync>;
+pub type FlowFactory = Arc<dyn Fn(Direction, Language) -> Box<dyn CallFlow> + Send + Sync>;
 
 pub(crate) struct Shared {
     config: Config,
@@ -173,14 +178,16 @@ impl Engine {
         self.shared.media.stats()
     }
 
-    /// Places a call to `number` through `trunk`; returns carecall's call id at once. The
-    /// outcome arrives as [`CallEvent::Ended`].
-    pub fn dial(&self, trunk: &TrunkConfig, number: Redacted<String>) -> u64 {
+    /// Places a call to `number` through `trunk`, to be conducted in `language`; returns
+    /// carecall's call id at once. The outcome arrives as [`CallEvent::Ended`].
+    pub fn dial(&self, trunk: &TrunkConfig, number: Redacted<String>, language: Language) -> u64 {
         let call = self.shared.next_call.fetch_add(1, Ordering::Relaxed);
         let shared = self.shared.clone();
         let sip = self.sip.clone();
         let trunk = trunk.clone();
-        tokio::spawn(session::outbound(shared, sip, trunk, number, call));
+        tokio::spawn(session::outbound(
+            shared, sip, trunk, number, language, call,
+        ));
         call
     }
 

@@ -6,17 +6,15 @@ use std::sync::Arc;
 
 use tracing::Instrument;
 
-use super::media::{MediaEvent, MediaSession};
+use super::call_loop::{ended_disposition, LiveCall};
+use super::reports::CallReports;
 use super::{CallEvent, Shared};
-use crate::call::{CallAction, CallFlow, CallInput, Direction};
+use crate::call::Direction;
 use crate::config::TrunkConfig;
 use crate::pii::Redacted;
-use crate::rtp::{DigitEvent, DigitMethod};
 use crate::sip::outcome::Disposition;
-use crate::sip::sdp::{self, LocalMedia, SdpError};
-use crate::sip::{
-    CallSignal, DialRequest, EndReason, PendingInvite, Progress, Rejection, SipCall, SipEndpoint,
-};
+use crate::sip::sdp::{self, LocalMedia};
+use crate::sip::{CallSignal, DialRequest, PendingInvite, Progress, Rejection, SipEndpoint};
 
 /// Releases the call's admission slot however the task ends.
 struct Slot(Arc<Shared>);
@@ -102,9 +100,16 @@ pub(super) async fn inbound(shared: Arc<Shared>, invite: PendingInvite, call: u6
             return end(&shared, call, Disposition::Failed, 500);
         }
         local.version += 1;
-        let flow = (shared.flows)(Direction::Inbound);
-        let outcome = run(&shared, call, sip, media, flow, local, false).await;
-        end(&shared, call, outcome.0, outcome.1);
+        let language = crate::lang::Language::Ja;
+        let disposition = converse(
+            &shared,
+            call,
+            (sip, media, local),
+            Direction::Inbound,
+            language,
+        )
+        .await;
+        end(&shared, call, disposition, 200);
     }
     .instrument(span)
     .await
@@ -116,6 +121,7 @@ pub(super) async fn outbound(
     sip: SipEndpoint,
     trunk: TrunkConfig,
     number: Redacted<String>,
+    language: crate::lang::Language,
     call: u64,
 ) {
     shared.active.fetch_add(1, Ordering::SeqCst);
@@ -178,12 +184,34 @@ pub(super) async fn outbound(
         };
         let media = shared.media.attach(port, negotiated);
         local.version += 1;
-        let flow = (shared.flows)(Direction::Outbound);
-        let outcome = run(&shared, call, sip_call, media, flow, local, true).await;
-        end(&shared, call, outcome.0, outcome.1);
+        let legs = (sip_call, media, local);
+        let disposition = converse(&shared, call, legs, Direction::Outbound, language).await;
+        end(&shared, call, disposition, 200);
     }
     .instrument(span)
     .await
+}
+
+/// Runs an answered call with its flow; outbound calls are answered when this starts,
+/// inbound ones when the ACK arrives.
+async fn converse(
+    shared: &Shared,
+    call: u64,
+    (sip, media, local): (crate::sip::SipCall, super::media::MediaSession, LocalMedia),
+    direction: Direction,
+    language: crate::lang::Language,
+) -> Disposition {
+    let mut reports = CallReports::new(direction, language);
+    let live = LiveCall {
+        shared,
+        call,
+        sip,
+        media,
+        flow: (shared.flows)(direction, language),
+        local,
+        reports: &mut reports,
+    };
+    live.run(direction == Direction::Outbound).await.disposition
 }
 
 fn end(shared: &Shared, call: u64, disposition: Disposition, sip_status: u16) {
@@ -196,152 +224,4 @@ fn end(shared: &Shared, call: u64, disposition: Disposition, sip_status: u16) {
             sip_status,
         },
     );
-}
-
-/// The call loop after the answer. Returns the disposition and the INVITE's final status.
-async fn run(
-    shared: &Shared,
-    call: u64,
-    mut sip: SipCall,
-    mut media: MediaSession,
-    mut flow: Box<dyn CallFlow>,
-    mut local: LocalMedia,
-    confirmed: bool,
-) -> (Disposition, u16) {
-    let mut stop = shared.stop.subscribe();
-    let mut answered = confirmed;
-    if answered {
-        apply(
-            shared,
-            call,
-            &sip,
-            &media,
-            flow.handle(CallInput::Answered, crate::clock::now()),
-        )
-        .await;
-        emit(shared, CallEvent::Answered { call });
-    }
-    loop {
-        let timeout = flow.poll_timeout().map(tokio::time::Instant::from_std);
-        let input = tokio::select! {
-            signal = sip.next_signal() => match signal {
-                Some(CallSignal::Confirmed) if !answered => {
-                    answered = true;
-                    emit(shared, CallEvent::Answered { call });
-                    Some(CallInput::Answered)
-                }
-                Some(CallSignal::Confirmed) => None,
-                Some(CallSignal::Info { content_type, body, reply }) => {
-                    match crate::rtp::info::parse_info_body(&content_type, &body) {
-                        Ok(digit) => {
-                            reply.respond(200, None).await;
-                            Some(digit_input(shared, call, DigitEvent { digit, method: DigitMethod::SipInfo }))
-                        }
-                        Err(e) => {
-                            tracing::info!(error = %e, "INFO without usable DTMF: 415");
-                            reply.respond(415, None).await;
-                            None
-                        }
-                    }
-                }
-                Some(CallSignal::ReInvite { offer, reply }) => {
-                    reinvite(&media, &mut local, &offer, reply).await;
-                    None
-                }
-                Some(CallSignal::Ended(reason)) => {
-                    tracing::info!(?reason, "dialog ended");
-                    return (ended_disposition(answered, reason), 200);
-                }
-                None => return (ended_disposition(answered, EndReason::Other(0)), 200),
-            },
-            event = media.next_event() => match event {
-                Some(MediaEvent::Digit(digit)) => Some(digit_input(shared, call, digit)),
-                Some(MediaEvent::PlaybackDone) => Some(CallInput::PlaybackDone),
-                Some(MediaEvent::MediaTimeout) | None => {
-                    tracing::warn!("media timeout: BYE");
-                    sip.hangup().await;
-                    return (Disposition::Answered, 200);
-                }
-            },
-            _ = sleep_until_opt(timeout) => Some(CallInput::Timeout),
-            _ = stop.changed() => {
-                tracing::info!("drain limit reached: BYE");
-                sip.hangup().await;
-                return (Disposition::Answered, 200);
-            }
-        };
-        if let Some(input) = input {
-            let actions = flow.handle(input, crate::clock::now());
-            if apply(shared, call, &sip, &media, actions).await {
-                return (Disposition::Answered, 200);
-            }
-        }
-    }
-}
-
-fn digit_input(shared: &Shared, call: u64, digit: DigitEvent) -> CallInput {
-    tracing::debug!(method = digit.method.label(), "digit");
-    emit(shared, CallEvent::Digit { call, digit });
-    CallInput::Digit(digit)
-}
-
-/// Carries out actions; returns true when the call was hung up.
-async fn apply(
-    _shared: &Shared,
-    _call: u64,
-    sip: &SipCall,
-    media: &MediaSession,
-    actions: Vec<CallAction>,
-) -> bool {
-    for action in actions {
-        match action {
-            CallAction::Play(prompts) => media.play(prompts),
-            CallAction::StopPlayback => media.stop(),
-            CallAction::Hangup => {
-                sip.hangup().await;
-                return true;
-            }
-        }
-    }
-    false
-}
-
-async fn reinvite(
-    media: &MediaSession,
-    local: &mut LocalMedia,
-    offer: &str,
-    reply: crate::sip::Responder,
-) {
-    if offer.trim().is_empty() {
-        // An offerless re-INVITE: our 200 carries an offer; the ACK's answer keeps G.711.
-        reply.respond(200, Some(sdp::offer(*local))).await;
-        local.version += 1;
-        return;
-    }
-    match sdp::answer(offer, *local) {
-        Ok((negotiated, answer)) => {
-            tracing::info!(hold = negotiated.on_hold(), "re-INVITE answered");
-            media.update(negotiated);
-            reply.respond(200, Some(answer)).await;
-            local.version += 1;
-        }
-        Err(SdpError::NoCommonCodec) => reply.respond(488, None).await,
-        Err(_) => reply.respond(400, None).await,
-    }
-}
-
-fn ended_disposition(answered: bool, reason: EndReason) -> Disposition {
-    match (answered, reason) {
-        (_, EndReason::Cancelled) => Disposition::Cancelled,
-        (true, _) => Disposition::Answered,
-        (false, EndReason::Timeout) => Disposition::NoAnswer,
-        (false, _) => Disposition::Failed,
-    }
-}
-
-async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {
-    match deadline {
-        Some(d) => tokio::time::sleep_until(d).await,
-        None => std::future::pending().await,
-    }
 }

@@ -54,7 +54,7 @@ pub fn tone(freq: f64, secs: f64, rate: f64) -> Vec<i16> {
 /// A flow factory running the probe flow (plays `beep` then `tone2`, loops, hangs up after
 /// `max`).
 pub fn probe(max: Duration) -> FlowFactory {
-    Arc::new(move |_d: Direction| {
+    Arc::new(move |_d: Direction, _l: Language| {
         let p = |id: &str| PromptRef {
             lang: Language::Ja,
             id: id.into(),
