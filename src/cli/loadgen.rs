@@ -392,6 +392,7 @@ impl Generator {
         let Some(remote) = leg.remote else { return };
         let mut pkt = [0u8; 12 + 160];
         let now = Instant::now();
+        let ts = leg.ts;
         let (pt, len, marker) = if leg.event_frames > 0 || now >= leg.next_digit {
             // RFC 4733: 5 frames of a 100 ms event, the last (end) sent 3 times.
             if leg.event_frames == 0 {
@@ -419,7 +420,7 @@ impl Generator {
         pkt[0] = 0x80;
         pkt[1] = pt | if marker { 0x80 } else { 0 };
         pkt[2..4].copy_from_slice(&leg.seq.to_be_bytes());
-        pkt[4..8].copy_from_slice(&leg.ts.to_be_bytes());
+        pkt[4..8].copy_from_slice(&ts.to_be_bytes());
         pkt[8..12].copy_from_slice(&0x1234_5678u32.to_be_bytes());
         leg.seq = leg.seq.wrapping_add(1);
         let _ = leg.rtp.send_to(&pkt[..len], remote);

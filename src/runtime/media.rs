@@ -483,10 +483,14 @@ impl Worker {
             self.drain_commands();
             let slot = (tick % SLOTS as u64) as usize;
             let now = crate::clock::now();
+            // Sending is what must be on time: every due frame goes out first, then the
+            // sockets are drained.
+            for call in &mut self.slots[slot] {
+                call.send(due, &mut out, &self.stats);
+            }
             for call in &mut self.slots[slot] {
                 call.receive(now, &mut buf, &mut digits, &self.stats);
                 call.check_timeout(now);
-                call.send(due, &mut out, &self.stats);
             }
             tick += 1;
             // Far behind (a stall of more than a period): resynchronise instead of bursting.
