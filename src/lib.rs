@@ -22,6 +22,7 @@ pub mod ivr;
 pub mod lang;
 pub mod media;
 pub mod pii;
+pub mod report;
 pub mod rtp;
 pub mod runtime;
 pub mod schedule;

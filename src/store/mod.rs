@@ -1,1 +1,209 @@
 //! The report store: the only module with SQL (SQLite and PostgreSQL).
+//!
+//! Owns: the database connection pool, the schema (`migrations/sqlite`, `migrations/postgres`,
+//! run at open), patients and their CSV import, Health Call identification and its lockout,
+//! reports and answers, call records. Must not touch: the clock (every time is an argument),
+//! sockets other than the database's, logging of personal data (values travel in
+//! `crate::pii::Redacted`; errors name tables, lines and fields, never values).
+//!
+//! # One store, two backends: an enum of two pools, not `sqlx::Any`
+//!
+//! `Store` holds either a `SqlitePool` or a `PgPool`; the private `on_pool!` macro expands a
+//! query body once per backend, so each SQL text is written once and compiled against each
+//! driver's native types. `sqlx::Any` was the alternative and was rejected because in sqlx
+//! 0.8 it refuses SQLite `BOOLEAN` and `DATE` columns outright ("Any driver does not support
+//! the SQLite type") and cannot decode a SQLite integer as `bool`, so the schema would have to
+//! give up real booleans and dates on PostgreSQL; it also hides backend-specific SQL such as
+//! SQLite's `BEGIN IMMEDIATE` (used here so a write transaction waits for the lock instead of
+//! failing on upgrade) and PostgreSQL's `FOR UPDATE SKIP LOCKED` (needed for slot leases).
+//!
+//! SQL is written in the dialect both accept: `$n` placeholders, `ON CONFLICT`, `RETURNING`,
+//! `date($n)` to write a `YYYY-MM-DD` text into a `DATE` column and `CAST(col AS TEXT)` to read
+//! it back (sqlx sets PostgreSQL's `DateStyle` to ISO). Instants are `BIGINT` milliseconds
+//! since the Unix epoch, UTC. Each answer is committed in its own transaction before
+//! `store_answer` returns.
+
+use std::str::FromStr;
+use std::time::{Duration, SystemTime};
+
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::Transaction;
+
+use crate::report::date::epoch_millis;
+use crate::report::FlagRules;
+
+pub use crate::report::{AnswerValue, Channel, Symptom};
+
+/// Runs `$body` with `$pool` bound to the concrete pool of the store's backend.
+macro_rules! on_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match &$store.backend {
+            $crate::store::Backend::Sqlite($pool) => $body,
+            $crate::store::Backend::Postgres($pool) => $body,
+        }
+    };
+}
+
+mod calls;
+mod error;
+mod identify;
+mod import;
+mod patients;
+mod reports;
+
+pub use calls::CallRecord;
+pub use error::{FieldProblem, ImportError, StoreError};
+pub use identify::{Identification, PatientRef};
+pub use patients::ImportSummary;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// A patient's row id in the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PatientId(pub i64);
+
+/// A report's row id in the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ReportId(pub i64);
+
+/// Store settings that come from configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// Lock a HER-SYS ID for Health Call after failed identifications in this many distinct
+    /// calls within [`StoreOptions::lock_window`] (default 5).
+    pub lock_after_failed_calls: u32,
+    /// The window in which failed calls are counted (default 24 h).
+    pub lock_window: Duration,
+    /// The flag rules applied each time an answer is stored (SPEC defaults).
+    pub flag_rules: FlagRules,
+}
+
+impl Default for StoreOptions {
+    fn default() -> StoreOptions {
+        StoreOptions {
+            lock_after_failed_calls: 5,
+            lock_window: Duration::from_secs(24 * 3600),
+            flag_rules: FlagRules::default(),
+        }
+    }
+}
+
+/// The report store, shared by every call and the staff API. Cheap to clone (pools are
+/// reference-counted); every method takes `&self`.
+#[derive(Clone)]
+pub struct Store {
+    backend: Backend,
+    options: StoreOptions,
+}
+
+#[derive(Clone)]
+pub(crate) enum Backend {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+impl Store {
+    /// Opens the store at `url` with default options; see [`Store::open_with`].
+    pub async fn open(url: &str) -> Result<Store, StoreError> {
+        Store::open_with(url, StoreOptions::default()).await
+    }
+
+    /// Opens the store at `url` and brings its schema up to date.
+    ///
+    /// `sqlite://path` creates the file if missing and uses WAL, `synchronous=FULL` and
+    /// foreign keys. `postgres://…` (or `postgresql://…`) connects to an existing database;
+    /// URL parameters such as `options=-c search_path=…` are honoured. Any other scheme is
+    /// [`StoreError::UnsupportedUrl`]; an unreachable database is [`StoreError::Connect`]; a
+    /// failed or inconsistent migration is [`StoreError::Migrate`].
+    pub async fn open_with(url: &str, options: StoreOptions) -> Result<Store, StoreError> {
+        let backend = if url.starts_with("sqlite:") {
+            let connect = SqliteConnectOptions::from_str(url)
+                .map_err(StoreError::Connect)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            let pool = SqlitePoolOptions::new()
+                .max_connections(4)
+                .connect_with(connect)
+                .await
+                .map_err(StoreError::Connect)?;
+            SQLITE_MIGRATIONS.run(&pool).await?;
+            Backend::Sqlite(pool)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let connect = PgConnectOptions::from_str(url).map_err(StoreError::Connect)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(connect)
+                .await
+                .map_err(StoreError::Connect)?;
+            POSTGRES_MIGRATIONS.run(&pool).await?;
+            Backend::Postgres(pool)
+        } else {
+            return Err(StoreError::UnsupportedUrl);
+        };
+        Ok(Store { backend, options })
+    }
+
+    /// `sqlite` or `postgres`, for logs and metrics labels.
+    pub fn backend_name(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite(_) => "sqlite",
+            Backend::Postgres(_) => "postgres",
+        }
+    }
+
+    /// The options the store was opened with.
+    pub fn options(&self) -> &StoreOptions {
+        &self.options
+    }
+
+    /// Closes every connection, waiting for those in use. Later calls on any clone fail with
+    /// [`StoreError::Database`].
+    pub async fn close(&self) {
+        on_pool!(self, pool => pool.close().await)
+    }
+}
+
+/// Begins a transaction that will write. On SQLite this is `BEGIN IMMEDIATE`, which takes the
+/// write lock at once (waiting up to the busy timeout) instead of failing when a read
+/// transaction later tries to upgrade.
+pub(crate) trait BeginWrite {
+    type Db: sqlx::Database;
+
+    async fn begin_write(&self) -> Result<Transaction<'static, Self::Db>, sqlx::Error>;
+}
+
+impl BeginWrite for SqlitePool {
+    type Db = sqlx::Sqlite;
+
+    async fn begin_write(&self) -> Result<Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+        self.begin_with("BEGIN IMMEDIATE").await
+    }
+}
+
+impl BeginWrite for PgPool {
+    type Db = sqlx::Postgres;
+
+    async fn begin_write(&self) -> Result<Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+        self.begin().await
+    }
+}
+
+/// `t` as stored: milliseconds since the Unix epoch.
+pub(crate) fn millis(t: SystemTime) -> Result<i64, StoreError> {
+    epoch_millis(t).ok_or(StoreError::TimeOutOfRange)
+}
+
+/// `t` minus `d` as stored milliseconds, saturating.
+pub(crate) fn millis_before(t: SystemTime, d: Duration) -> Result<i64, StoreError> {
+    let d = i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+    Ok(millis(t)?.saturating_sub(d))
+}

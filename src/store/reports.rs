@@ -1,0 +1,272 @@
+//! Reports and their answers: start, store each answer in its own transaction with the flag
+//! recomputed, complete, and read back for export.
+
+use std::collections::HashMap;
+use std::time::SystemTime;
+
+use sqlx::Row;
+
+use crate::pii::Redacted;
+use crate::report::date::from_epoch_millis;
+use crate::report::export::sort_answers;
+use crate::report::{
+    AnswerValue, Assessment, Channel, ExportedAnswer, Flag, ReportExport, Slot, Symptom,
+};
+
+use super::{millis, BeginWrite, PatientId, ReportId, Store, StoreError};
+
+impl Store {
+    /// Starts a report for `patient` on `channel`; `call_id` and `slot` link it to a call and
+    /// a schedule slot when there are ones. The report is incomplete, flag `none`, until
+    /// answers and [`Store::complete_report`] say otherwise.
+    pub async fn start_report(
+        &self,
+        patient: PatientId,
+        channel: Channel,
+        call_id: Option<&str>,
+        slot: Option<Slot>,
+        now: SystemTime,
+    ) -> Result<ReportId, StoreError> {
+        let at = millis(now)?;
+        let (slot_date, slot_time) = split_slot(slot);
+        let inserted = on_pool!(self, pool => {
+            sqlx::query(
+                "INSERT INTO reports (patient_id, channel, started_at, slot_date, slot_time, call_id) \
+                 VALUES ($1, $2, $3, date($4), $5, $6) RETURNING id",
+            )
+            .bind(patient.0)
+            .bind(channel.label())
+            .bind(at)
+            .bind(slot_date)
+            .bind(slot_time)
+            .bind(call_id)
+            .fetch_one(pool)
+            .await
+            .and_then(|row| row.try_get::<i64, _>("id"))
+        });
+        match inserted {
+            Ok(id) => Ok(ReportId(id)),
+            Err(e) if StoreError::is_foreign_key(&e) => Err(StoreError::UnknownPatient(patient)),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Stores one confirmed answer, replacing an earlier answer to the same question, and
+    /// recomputes the report's flag from all its answers, in one transaction committed before
+    /// returning. Returns the new assessment. An unknown report is
+    /// [`StoreError::UnknownReport`] and nothing is written.
+    pub async fn store_answer(
+        &self,
+        report: ReportId,
+        question: &str,
+        value: AnswerValue,
+        now: SystemTime,
+    ) -> Result<Assessment, StoreError> {
+        let at = millis(now)?;
+        let (num, text) = encode(value);
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let upsert = sqlx::query(
+                "INSERT INTO answers (report_id, question, value_kind, value_num, value_text, \
+                 answered_at) VALUES ($1, $2, $3, $4, $5, $6) \
+                 ON CONFLICT (report_id, question) DO UPDATE SET value_kind = excluded.value_kind, \
+                 value_num = excluded.value_num, value_text = excluded.value_text, \
+                 answered_at = excluded.answered_at",
+            )
+            .bind(report.0)
+            .bind(question)
+            .bind(value.kind())
+            .bind(num)
+            .bind(text)
+            .bind(at)
+            .execute(&mut *tx)
+            .await;
+            match upsert {
+                Err(e) if StoreError::is_foreign_key(&e) => {
+                    return Err(StoreError::UnknownReport(report))
+                }
+                other => other?,
+            };
+            let rows = sqlx::query(
+                "SELECT question, value_kind, value_num, value_text FROM answers \
+                 WHERE report_id = $1 ORDER BY answered_at, question",
+            )
+            .bind(report.0)
+            .fetch_all(&mut *tx)
+            .await?;
+            let mut answers = Vec::with_capacity(rows.len());
+            for row in rows {
+                let value = decode(row.try_get("value_kind")?, row.try_get("value_num")?, row.try_get("value_text")?)?;
+                answers.push((row.try_get::<String, _>("question")?, value));
+            }
+            let assessment = self.options.flag_rules.assess(&answers);
+            let reasons: Vec<String> = assessment.reasons.iter().map(|r| r.code()).collect();
+            sqlx::query("UPDATE reports SET flag = $1, flag_reasons = $2 WHERE id = $3")
+                .bind(assessment.flag.label())
+                .bind(reasons.join(";"))
+                .bind(report.0)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(assessment)
+        })
+    }
+
+    /// Marks the report complete at `now` (the first completion time is kept if called
+    /// again). A report never completed stays incomplete with the answers it has.
+    pub async fn complete_report(
+        &self,
+        report: ReportId,
+        now: SystemTime,
+    ) -> Result<(), StoreError> {
+        let at = millis(now)?;
+        let changed = on_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE reports SET complete = TRUE, completed_at = COALESCE(completed_at, $1) \
+                 WHERE id = $2",
+            )
+            .bind(at)
+            .bind(report.0)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        if changed == 0 {
+            return Err(StoreError::UnknownReport(report));
+        }
+        Ok(())
+    }
+
+    /// Every report started at or after `since` (all when `None`), oldest first, with its
+    /// patient's HER-SYS ID, flag and answers in SPEC order.
+    pub async fn export_reports(
+        &self,
+        since: Option<SystemTime>,
+    ) -> Result<Vec<ReportExport>, StoreError> {
+        let since = since.map(millis).transpose()?.unwrap_or(i64::MIN);
+        let mut reports = Vec::new();
+        let mut answers: HashMap<i64, Vec<ExportedAnswer>> = HashMap::new();
+        on_pool!(self, pool => {
+            let rows = sqlx::query(
+                "SELECT r.id, p.hersys_id, r.channel, r.started_at, r.completed_at, \
+                 CAST(r.slot_date AS TEXT) AS slot_date, r.slot_time, r.complete, r.flag, \
+                 r.flag_reasons FROM reports r JOIN patients p ON p.id = r.patient_id \
+                 WHERE r.started_at >= $1 ORDER BY r.started_at, r.id",
+            )
+            .bind(since)
+            .fetch_all(pool)
+            .await?;
+            for row in rows {
+                let slot = decode_slot(row.try_get("slot_date")?, row.try_get("slot_time")?, "reports")?;
+                let reasons: String = row.try_get("flag_reasons")?;
+                reports.push(ReportExport {
+                    report_id: row.try_get("id")?,
+                    hersys_id: Redacted::new(row.try_get("hersys_id")?),
+                    channel: Channel::from_label(row.try_get("channel")?).ok_or(corrupt("reports", "channel"))?,
+                    started_at: from_epoch_millis(row.try_get("started_at")?),
+                    completed_at: row.try_get::<Option<i64>, _>("completed_at")?.map(from_epoch_millis),
+                    slot,
+                    complete: row.try_get("complete")?,
+                    flag: Flag::from_label(row.try_get("flag")?).ok_or(corrupt("reports", "flag"))?,
+                    flag_reasons: reasons.split(';').filter(|r| !r.is_empty()).map(String::from).collect(),
+                    answers: Vec::new(),
+                });
+            }
+            let rows = sqlx::query(
+                "SELECT a.report_id, a.question, a.value_kind, a.value_num, a.value_text \
+                 FROM answers a JOIN reports r ON r.id = a.report_id WHERE r.started_at >= $1",
+            )
+            .bind(since)
+            .fetch_all(pool)
+            .await?;
+            for row in rows {
+                let value = decode(row.try_get("value_kind")?, row.try_get("value_num")?, row.try_get("value_text")?)?;
+                let answer = ExportedAnswer { question: row.try_get("question")?, value };
+                answers.entry(row.try_get("report_id")?).or_default().push(answer);
+            }
+        });
+        for report in &mut reports {
+            report.answers = answers.remove(&report.report_id).unwrap_or_default();
+            sort_answers(&mut report.answers);
+        }
+        Ok(reports)
+    }
+}
+
+fn corrupt(table: &'static str, column: &'static str) -> StoreError {
+    StoreError::Corrupt { table, column }
+}
+
+/// `(slot_date, slot_time)` as stored: `YYYY-MM-DD` and `HH:MM`, or both `NULL`.
+pub(crate) fn split_slot(slot: Option<Slot>) -> (Option<String>, Option<String>) {
+    match slot {
+        Some(s) => (Some(s.date.to_string()), Some(s.time.to_string())),
+        None => (None, None),
+    }
+}
+
+/// The slot stored in `table`'s `slot_date` and `slot_time`, `None` when either is `NULL`.
+pub(crate) fn decode_slot(
+    date: Option<String>,
+    time: Option<String>,
+    table: &'static str,
+) -> Result<Option<Slot>, StoreError> {
+    match (date, time) {
+        (Some(d), Some(t)) => {
+            let date = d.parse().map_err(|_| corrupt(table, "slot_date"))?;
+            let time = t.parse().map_err(|_| corrupt(table, "slot_time"))?;
+            Ok(Some(Slot { date, time }))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// The stored `(value_num, value_text)` of an answer; the kind is `value.kind()`.
+fn encode(value: AnswerValue) -> (Option<i64>, Option<&'static str>) {
+    match value {
+        AnswerValue::TemperatureTenths(t) => (Some(i64::from(t)), None),
+        AnswerValue::Spo2(s) => (s.map(i64::from), None),
+        AnswerValue::Symptom(s) => (None, Some(s.label())),
+        AnswerValue::YesNo(b) => (Some(i64::from(b)), None),
+        AnswerValue::Unanswered => (None, None),
+    }
+}
+
+fn decode(kind: String, num: Option<i64>, text: Option<String>) -> Result<AnswerValue, StoreError> {
+    let value = match (kind.as_str(), num, text.as_deref()) {
+        ("temperature", Some(n), None) => u16::try_from(n).ok().map(AnswerValue::TemperatureTenths),
+        ("spo2", None, None) => Some(AnswerValue::Spo2(None)),
+        ("spo2", Some(n), None) => u8::try_from(n).ok().map(|s| AnswerValue::Spo2(Some(s))),
+        ("symptom", None, Some(t)) => Symptom::from_label(t).map(AnswerValue::Symptom),
+        ("yes_no", Some(n @ (0 | 1)), None) => Some(AnswerValue::YesNo(n == 1)),
+        ("unanswered", None, None) => Some(AnswerValue::Unanswered),
+        _ => None,
+    };
+    value.ok_or(corrupt("answers", "value_kind"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_answer_round_trips_through_its_columns() {
+        let mut values = vec![AnswerValue::Spo2(None), AnswerValue::Unanswered];
+        values.extend(
+            (0..=u16::MAX)
+                .step_by(97)
+                .map(AnswerValue::TemperatureTenths),
+        );
+        values.extend((0..=u8::MAX).map(|s| AnswerValue::Spo2(Some(s))));
+        values.extend([Symptom::Yes, Symptom::No, Symptom::Unknown].map(AnswerValue::Symptom));
+        values.extend([true, false].map(AnswerValue::YesNo));
+        for v in values {
+            let (num, text) = encode(v);
+            let back = decode(v.kind().into(), num, text.map(String::from)).unwrap();
+            assert!(back == v, "{v:?}");
+        }
+        assert!(decode("temperature".into(), None, None).is_err());
+        assert!(decode("yes_no".into(), Some(2), None).is_err());
+        assert!(decode("mood".into(), None, None).is_err());
+    }
+}
