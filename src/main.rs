@@ -37,8 +37,52 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Patients: import a CSV file, unlock Health Call.
+    Patients {
+        #[command(subcommand)]
+        command: PatientsCommand,
+        /// Configuration file (default: ./carecall.toml if present, else built-in defaults).
+        #[arg(long, global = true)]
+        config: Option<PathBuf>,
+    },
+    /// Reports: export.
+    Reports {
+        #[command(subcommand)]
+        command: ReportsCommand,
+        /// Configuration file (default: ./carecall.toml if present, else built-in defaults).
+        #[arg(long, global = true)]
+        config: Option<PathBuf>,
+    },
     /// Benchmark: an in-process engine under many concurrent SIP+RTP calls with DTMF.
     Loadgen(cli::loadgen::Args),
+}
+
+#[derive(Subcommand)]
+enum PatientsCommand {
+    /// Upsert patients from a CSV file (hersys_id, name, birthday, phone, language, call_times,
+    /// observation_start, observation_end, auto_call, health_center, risk).
+    Import {
+        /// The CSV file.
+        file: PathBuf,
+    },
+    /// Lift the Health Call lock on a HER-SYS ID.
+    Unlock {
+        /// The HER-SYS ID.
+        hersys_id: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReportsCommand {
+    /// Write reports to standard output.
+    Export {
+        /// Only reports started on or after this date (YYYY-MM-DD).
+        #[arg(long)]
+        since: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "json")]
+        format: cli::reports::Format,
+    },
 }
 
 fn main() -> ExitCode {
@@ -48,6 +92,17 @@ fn main() -> ExitCode {
         Command::Serve { config } => load(config.as_deref()).and_then(cli::serve::run),
         Command::Demo { config } => load(config.as_deref()).and_then(cli::serve::demo),
         Command::Check { config } => load(config.as_deref()).and_then(cli::check::run),
+        Command::Patients { command, config } => {
+            load(config.as_deref()).and_then(|c| match command {
+                PatientsCommand::Import { file } => cli::patients::import(c, &file),
+                PatientsCommand::Unlock { hersys_id } => cli::patients::unlock(c, hersys_id),
+            })
+        }
+        Command::Reports { command, config } => {
+            load(config.as_deref()).and_then(|c| match command {
+                ReportsCommand::Export { since, format } => cli::reports::export(c, since, format),
+            })
+        }
         Command::Loadgen(args) => cli::loadgen::run(args),
     };
     match result {

@@ -70,7 +70,7 @@ async fn bench(args: Args, config: Config, prompts: PromptSet) -> Result<(), Cli
         };
         Box::new(ProbeFlow::new(vec![p], Duration::from_secs(3600))) as Box<dyn CallFlow>
     });
-    let engine = Engine::start(config, prompts, flows).await?;
+    let engine = Engine::start(config, prompts, flows, None).await?;
     let mut events = engine.subscribe();
     let digits_seen = Arc::new(AtomicU64::new(0));
     let answered = Arc::new(AtomicU64::new(0));

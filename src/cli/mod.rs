@@ -2,7 +2,12 @@
 
 pub mod check;
 pub mod loadgen;
+pub mod patients;
+pub mod reports;
 pub mod serve;
+
+use carecall::config::Config;
+use carecall::store::{Store, StoreOptions};
 
 /// Why a command failed; printed as `carecall: <message>` with a non-zero exit.
 #[derive(Debug, thiserror::Error)]
@@ -22,10 +27,40 @@ pub enum CliError {
     /// An I/O failure outside the engine (the tokio runtime, a socket of the load generator).
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    /// The report store failed.
+    #[error("report store: {0}")]
+    Store(#[from] carecall::store::StoreError),
+    /// A patients file was refused (nothing from it was written).
+    #[error("{0}: {1}")]
+    Import(String, carecall::store::ImportError),
+    /// A file could not be opened.
+    #[error("{0}: {1}")]
+    File(String, std::io::Error),
+    /// Writing an export failed.
+    #[error("export: {0}")]
+    Export(String),
+    /// What the command was asked to act on does not exist.
+    #[error("{0}")]
+    NotFound(&'static str),
     /// `check` found problems (already printed).
     #[error("{0} problem(s) found")]
     Problems(usize),
     /// A load-generator argument makes no sense.
     #[error("{0}")]
     Usage(&'static str),
+}
+
+/// Opens the configured report store (running its migrations).
+pub async fn open_store(config: &Config) -> Result<Store, CliError> {
+    Ok(Store::open_with(&config.store_url, StoreOptions::default()).await?)
+}
+
+/// Runs a short command on a single-threaded runtime.
+pub fn block_on<T>(
+    f: impl std::future::Future<Output = Result<T, CliError>>,
+) -> Result<T, CliError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(f)
 }

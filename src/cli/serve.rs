@@ -10,6 +10,10 @@ use super::CliError;
 
 /// Runs the engine until SIGINT or SIGTERM, then drains calls.
 pub fn run(config: Config) -> Result<(), CliError> {
+    serve(config, None)
+}
+
+fn serve(config: Config, demo_patients: Option<&'static str>) -> Result<(), CliError> {
     let started = std::time::Instant::now();
     let assets = Assets::load(&config)?;
     tracing::info!(
@@ -24,7 +28,19 @@ pub fn run(config: Config) -> Result<(), CliError> {
         .build()?;
     let flows = dialplan_flows(&assets)?;
     runtime.block_on(async move {
-        let engine = Engine::start(config, assets.prompts, flows).await?;
+        let store = super::open_store(&config).await?;
+        if let Some(demo) = demo_patients {
+            let summary = store
+                .import_patients_csv(demo.as_bytes())
+                .await
+                .map_err(|e| CliError::Import("demo/patients.csv".into(), e))?;
+            tracing::info!(
+                inserted = summary.inserted,
+                updated = summary.updated,
+                "demo patients loaded"
+            );
+        }
+        let engine = Engine::start(config, assets.prompts, flows, Some(store)).await?;
         tracing::info!(sip = %engine.sip_addr(), "carecall ready");
         carecall::runtime::notify_ready();
         wait_for_stop().await;
@@ -34,18 +50,22 @@ pub fn run(config: Config) -> Result<(), CliError> {
     })
 }
 
-/// `carecall demo`: the engine with demo settings, and how to call it.
+/// The demo patients (`demo/patients.csv`), loaded into the store at every demo start.
+const DEMO_PATIENTS: &str = include_str!("../../demo/patients.csv");
+
+/// `carecall demo`: the engine on the embedded store with demo patients, and how to call it.
 pub fn demo(config: Config) -> Result<(), CliError> {
+    println!("Demo patients (HER-SYS ID, birthday MMDD, language): 12345678 0415 ja, 23456789 0702 pt, 34567890 1224 en, 45678901 0308 zh-CN");
     println!(
         "carecall demo: Health Call line at sip:healthcall@{} (UDP and TCP).\n\
          Call it from this machine, for example with SIPp:\n  \
-         python3 tests/peers/dtmf_pcap.py -o /tmp/hc.pcap --schedule \"3:1,6:12345678#,10:0415\"\n  \
+         python3 tests/peers/dtmf_pcap.py -o /tmp/hc.pcap --schedule \"3:1,7:12345678#,11:0415,16:365,20:1,23:#,27:2,29:2,31:2,33:2,35:2,37:2,39:2,41:2,43:2,45:2\"\n  \
          sipp {} -sf tests/peers/sipp/health_call.xml -s healthcall -i 127.0.0.1 -p 4060 \\\n       \
          -mi 127.0.0.1 -mp 6000 -key dtmf_pcap /tmp/hc.pcap -m 1\n\
          Stop with Ctrl-C.",
         config.sip.listen, config.sip.listen
     );
-    run(config)
+    serve(config, Some(DEMO_PATIENTS))
 }
 
 /// Inbound calls follow `health_call`, outbound calls `automatic_call`.

@@ -35,6 +35,7 @@ impl LiveCall<'_> {
         let mut stop = self.shared.stop.subscribe();
         let mut answered = answered;
         if answered {
+            self.reports.answered();
             self.emit(CallEvent::Answered { call: self.call });
             if self.feed(CallInput::Answered).await {
                 return self.finish(Disposition::Answered, true);
@@ -46,6 +47,7 @@ impl LiveCall<'_> {
                 signal = self.sip.next_signal() => match signal {
                     Some(CallSignal::Confirmed) if !answered => {
                         answered = true;
+                        self.reports.answered();
                         self.emit(CallEvent::Answered { call: self.call });
                         Some(CallInput::Answered)
                     }
@@ -139,7 +141,7 @@ impl LiveCall<'_> {
     /// Tells the flow the call is over and records where it ended.
     fn finish(mut self, disposition: Disposition, answered: bool) -> Ended {
         let _ = self.flow.handle(CallInput::Hangup, crate::clock::now());
-        self.reports.finish(self.flow.as_ref());
+        self.reports.note_position(self.flow.as_ref());
         tracing::debug!(answered, "call loop finished");
         Ended { disposition }
     }

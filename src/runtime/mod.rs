@@ -83,6 +83,7 @@ pub(crate) struct Shared {
     config: Config,
     media: MediaPool,
     flows: FlowFactory,
+    store: Option<crate::store::Store>,
     events: broadcast::Sender<CallEvent>,
     active: AtomicUsize,
     draining: AtomicBool,
@@ -98,11 +99,13 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Starts SIP and media on the configured addresses. Calls run `flows`.
+    /// Starts SIP and media on the configured addresses. Calls run `flows`; their answers and
+    /// call records go to `store` (`None` runs without one: identification always fails).
     pub async fn start(
         config: Config,
         prompts: PromptSet,
         flows: FlowFactory,
+        store: Option<crate::store::Store>,
     ) -> Result<Engine, RuntimeError> {
         let allowed_cfg = config.clone();
         let settings = SipSettings {
@@ -121,6 +124,7 @@ impl Engine {
             config,
             media,
             flows,
+            store,
             events,
             active: AtomicUsize::new(0),
             draining: AtomicBool::new(false),

@@ -1,62 +1,255 @@
-//! One call's side of the report store: identification, the current report, each answer
-//! committed as it is confirmed, and the call record at hang-up.
+//! One call's side of the report store: identification (with slow-down of repeated failures
+//! from one caller), the current report, each answer committed the moment it is confirmed,
+//! and the call record at hang-up.
+//!
+//! A store failure never ends a call: the caller hears the normal flow, the failure is
+//! logged (without values) and counted.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
 
 use crate::call::{CallFlow, CallInput, Direction};
 use crate::ivr::{Action, Identification};
 use crate::lang::Language;
+use crate::pii::Redacted;
+use crate::report::{Channel, Slot};
+use crate::sip::outcome::Disposition;
+use crate::store::{CallRecord, PatientId, ReportId, Store};
+
+/// Failures of the store seen by calls (the `carecall_store_errors_total` metric).
+pub static STORE_ERRORS: AtomicU64 = AtomicU64::new(0);
+
+/// Who a call leg is with, for its call record.
+pub(super) struct Leg {
+    pub call_id: String,
+    pub direction: Direction,
+    pub trunk: Option<String>,
+    pub caller: Redacted<String>,
+    pub called: Redacted<String>,
+    pub slot: Option<(Slot, u32)>,
+}
 
 /// The report-store state of one call.
 pub(super) struct CallReports {
-    direction: Direction,
+    store: Option<Store>,
+    leg: Leg,
+    sip_call_id: String,
+    started_at: SystemTime,
+    answered_at: Option<SystemTime>,
     language: Language,
-    identified: bool,
-    answers: usize,
+    patient: Option<PatientId>,
+    report: Option<ReportId>,
+    wrong_number: bool,
+    position: (String, u32, String),
 }
 
 impl CallReports {
-    pub(super) fn new(direction: Direction, language: Language) -> Self {
+    /// A call leg starting now; `patient` is known for automatic calls.
+    pub(super) fn new(
+        store: Option<Store>,
+        leg: Leg,
+        language: Language,
+        patient: Option<PatientId>,
+    ) -> Self {
         CallReports {
-            direction,
+            store,
+            leg,
+            sip_call_id: String::new(),
+            started_at: crate::clock::wall_now(),
+            answered_at: None,
             language,
-            identified: false,
-            answers: 0,
+            patient,
+            report: None,
+            wrong_number: false,
+            position: (String::new(), 0, String::new()),
         }
+    }
+
+    pub(super) fn set_sip_call_id(&mut self, id: String) {
+        self.sip_call_id = id;
+    }
+
+    pub(super) fn answered(&mut self) {
+        self.answered_at.get_or_insert_with(crate::clock::wall_now);
+    }
+
+    /// Inbound or outbound.
+    pub(super) fn direction(&self) -> Direction {
+        self.leg.direction
+    }
+
+    /// The language the call is conducted in now.
+    pub(super) fn language(&self) -> Language {
+        self.language
     }
 
     /// Carries out a store-side action; returns the input it produces for the flow, if any.
     pub(super) async fn carry_out(&mut self, action: Action) -> Option<CallInput> {
         match action {
-            Action::SetLanguage(lang) => {
-                self.language = lang;
-                None
+            Action::SetLanguage(lang) => self.language = lang,
+            Action::Identify {
+                hersys_id,
+                birthday,
+            } => {
+                let b = birthday.expose();
+                let mmdd = Redacted::new(format!("{:02}{:02}", b.month(), b.day()));
+                return Some(CallInput::Identified(self.identify(hersys_id, mmdd).await));
             }
-            Action::Identify { .. } => {
-                tracing::warn!("no report store: caller not identified");
-                Some(CallInput::Identified(Identification::NotConfirmed))
+            Action::StoreAnswer { question, value } => {
+                let report = self.current_report().await?;
+                let Some(store) = &self.store else {
+                    return None;
+                };
+                match store
+                    .store_answer(report, question.as_str(), value, crate::clock::wall_now())
+                    .await
+                {
+                    Ok(assessment) => tracing::info!(
+                        question = question.as_str(),
+                        flag = assessment.flag.label(),
+                        "answer stored"
+                    ),
+                    Err(e) => store_error("store answer", &e),
+                }
             }
-            Action::StoreAnswer { question, .. } => {
-                self.answers += 1;
-                tracing::info!(question = question.as_str(), "answer confirmed");
-                None
+            Action::ReportComplete => {
+                if let (Some(store), Some(report)) = (&self.store, self.report) {
+                    match store
+                        .complete_report(report, crate::clock::wall_now())
+                        .await
+                    {
+                        Ok(_) => tracing::info!("report complete"),
+                        Err(e) => store_error("complete report", &e),
+                    }
+                }
             }
-            Action::ReportComplete | Action::NewReport | Action::WrongNumber => None,
-            Action::Play(_) | Action::StopPlayback | Action::Hangup(_) => None,
+            Action::NewReport => {
+                // Another family member: a new identification, a new report.
+                self.report = None;
+                if self.leg.direction == Direction::Inbound {
+                    self.patient = None;
+                }
+            }
+            Action::WrongNumber => {
+                self.wrong_number = true;
+                tracing::info!("wrong number reported by the person called");
+            }
+            Action::Play(_) | Action::StopPlayback | Action::Hangup(_) => {}
+        }
+        None
+    }
+
+    async fn identify(
+        &mut self,
+        hersys_id: Redacted<String>,
+        mmdd: Redacted<String>,
+    ) -> Identification {
+        let Some(store) = &self.store else {
+            tracing::warn!("no report store: caller cannot be identified");
+            return Identification::NotConfirmed;
+        };
+        let now = crate::clock::wall_now();
+        // Repeated failures from one number are slowed down: 1 s, 2 s, 4 s … up to 16 s.
+        match store
+            .caller_failures_recent(&self.leg.caller, now, Duration::from_secs(3600))
+            .await
+        {
+            Ok(0) => {}
+            Ok(n) => {
+                let delay = Duration::from_secs(1 << (n - 1).min(4));
+                tracing::info!(
+                    failures = n,
+                    delay_s = delay.as_secs(),
+                    "identification slowed down"
+                );
+                tokio::time::sleep(delay).await;
+            }
+            Err(e) => store_error("count caller failures", &e),
+        }
+        let result = store
+            .identify(&hersys_id, &mmdd, &self.leg.caller, &self.leg.call_id, now)
+            .await;
+        match result {
+            Ok(crate::store::Identification::Patient(p)) => {
+                tracing::info!("caller identified");
+                self.patient = Some(p.id);
+                self.report = None;
+                Identification::Confirmed
+            }
+            Ok(other) => {
+                let locked = matches!(other, crate::store::Identification::Locked);
+                tracing::info!(locked, "caller not identified");
+                Identification::NotConfirmed
+            }
+            Err(e) => {
+                store_error("identify", &e);
+                Identification::NotConfirmed
+            }
         }
     }
 
-    /// Records how the call ended.
-    pub(super) fn finish(&mut self, flow: &dyn CallFlow) {
-        let (dialplan, version, step) = flow.position();
-        tracing::info!(
-            direction = self.direction.label(),
-            language = self.language.code(),
-            identified = self.identified,
-            answers = self.answers,
-            dialplan,
-            version,
-            step,
-            outcome = ?flow.outcome(),
-            "call finished"
-        );
+    /// The report answers go to, started on the first answer.
+    async fn current_report(&mut self) -> Option<ReportId> {
+        if let Some(r) = self.report {
+            return Some(r);
+        }
+        let (store, patient) = (self.store.as_ref()?, self.patient?);
+        let channel = match self.leg.direction {
+            Direction::Inbound => Channel::HealthCall,
+            Direction::Outbound => Channel::OutboundCall,
+        };
+        let slot = self.leg.slot.map(|(s, _)| s);
+        let now = crate::clock::wall_now();
+        match store
+            .start_report(patient, channel, Some(&self.leg.call_id), slot, now)
+            .await
+        {
+            Ok(r) => {
+                self.report = Some(r);
+                Some(r)
+            }
+            Err(e) => {
+                store_error("start report", &e);
+                None
+            }
+        }
     }
+
+    /// Notes the flow's last position before the call record is written.
+    pub(super) fn note_position(&mut self, flow: &dyn CallFlow) {
+        self.position = flow.position();
+        tracing::info!(outcome = ?flow.outcome(), step = %self.position.2, "flow finished");
+    }
+
+    /// Writes the call record (one append-only row per leg).
+    pub(super) async fn close(self, disposition: Disposition, sip_status: Option<u16>) {
+        let Some(store) = &self.store else { return };
+        let (dialplan, version, step) = self.position;
+        let record = CallRecord {
+            call_id: self.leg.call_id.clone(),
+            sip_call_id: self.sip_call_id,
+            direction: self.leg.direction,
+            trunk: self.leg.trunk,
+            caller: self.leg.caller,
+            called: self.leg.called,
+            started_at: self.started_at,
+            answered_at: self.answered_at,
+            ended_at: crate::clock::wall_now(),
+            disposition,
+            sip_status,
+            dialplan_id: (!dialplan.is_empty()).then_some(dialplan),
+            dialplan_version: (version > 0).then(|| version.to_string()),
+            last_step: (!step.is_empty()).then_some(step),
+            slot: self.leg.slot.map(|(s, _)| s),
+            attempt: self.leg.slot.map(|(_, a)| a),
+        };
+        if let Err(e) = store.insert_call_record(&record).await {
+            store_error("write call record", &e);
+        }
+    }
+}
+
+fn store_error(what: &str, e: &crate::store::StoreError) {
+    STORE_ERRORS.fetch_add(1, Ordering::Relaxed);
+    tracing::error!(operation = what, error = %e, "report store failed");
 }

@@ -68,7 +68,7 @@ pub async fn engine(
     config: Config,
     flows: FlowFactory,
 ) -> (Engine, broadcast::Receiver<CallEvent>) {
-    let engine = Engine::start(config, prompts(), flows)
+    let engine = Engine::start(config, prompts(), flows, None)
         .await
         .expect("engine starts");
     let events = engine.subscribe();
