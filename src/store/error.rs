@@ -1,4 +1,10 @@
 //! The store's errors. Messages name tables, lines and fields, never a stored value.
+//!
+//! `Debug` is written by hand to print the `Display` text: the driver's own `Debug` of a
+//! PostgreSQL error carries its DETAIL line, which quotes row values (a duplicate phone
+//! number, a failing row), and an error is exactly what ends up in a log line.
+
+use std::fmt;
 
 use crate::pii::Redacted;
 
@@ -6,7 +12,7 @@ use super::{PatientId, ReportId};
 
 /// A store operation that failed. Callers count these (`carecall_store_errors_total`); none
 /// is swallowed inside the store.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum StoreError {
     /// The store URL is neither `sqlite:` nor `postgres:`/`postgresql:`. (The URL is not
     /// repeated: it may hold a password.)
@@ -49,7 +55,7 @@ impl StoreError {
 }
 
 /// Why a patients CSV file was refused. Nothing from the file is written when any row is bad.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum ImportError {
     /// The file is not well-formed CSV (unequal field counts, invalid UTF-8, read error).
     #[error("line {line}: malformed CSV: {source}")]
@@ -106,6 +112,20 @@ pub enum ImportError {
     Store(#[from] StoreError),
 }
 
+/// Prints the `Display` text only (see the module doc).
+impl fmt::Debug for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "StoreError({self})")
+    }
+}
+
+/// Prints the `Display` text only (see the module doc).
+impl fmt::Debug for ImportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ImportError({self})")
+    }
+}
+
 impl From<sqlx::Error> for ImportError {
     fn from(e: sqlx::Error) -> ImportError {
         ImportError::Store(StoreError::Database(e))
@@ -139,4 +159,22 @@ pub enum FieldProblem {
     /// `observation_end` is before `observation_start`.
     #[error("observation_end is before observation_start")]
     EndBeforeStart,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_is_the_display_text_and_never_a_value() {
+        let e = StoreError::Database(sqlx::Error::RowNotFound);
+        assert_eq!(format!("{e:?}"), format!("StoreError({e})"));
+        let taken = ImportError::PhoneTaken {
+            line: 4,
+            patient: Redacted::new("11110001".into()),
+        };
+        let shown = format!("{taken:?} {taken}");
+        assert!(!shown.contains("11110001"), "{shown}");
+        assert!(shown.contains("line 4"));
+    }
 }
