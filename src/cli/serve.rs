@@ -1,10 +1,7 @@
 //! `carecall serve` and `carecall demo`.
 
-use std::sync::Arc;
-
-use carecall::call::{CallFlow, DialplanFlow, Direction};
 use carecall::config::Config;
-use carecall::runtime::{Assets, Engine, FlowFactory};
+use carecall::runtime::{Assets, Engine};
 
 use super::CliError;
 
@@ -26,7 +23,7 @@ fn serve(config: Config, demo_patients: Option<&'static str>) -> Result<(), CliE
         .enable_all()
         .thread_name("carecall")
         .build()?;
-    let flows = dialplan_flows(&assets)?;
+    let flows = assets.dialplan_flows()?;
     runtime.block_on(async move {
         let store = super::open_store(&config).await?;
         if let Some(demo) = demo_patients {
@@ -66,25 +63,6 @@ pub fn demo(config: Config) -> Result<(), CliError> {
         config.sip.listen, config.sip.listen
     );
     serve(config, Some(DEMO_PATIENTS))
-}
-
-/// Inbound calls follow `health_call`, outbound calls `automatic_call`.
-fn dialplan_flows(assets: &Assets) -> Result<FlowFactory, CliError> {
-    let plan = |id: &str| {
-        assets
-            .dialplans
-            .get(id)
-            .cloned()
-            .ok_or(CliError::Usage("a required dialplan is missing"))
-    };
-    let (inbound, outbound) = (plan("health_call")?, plan("automatic_call")?);
-    Ok(Arc::new(move |direction, language| {
-        let plan = match direction {
-            Direction::Inbound => inbound.clone(),
-            Direction::Outbound => outbound.clone(),
-        };
-        Box::new(DialplanFlow::new(plan, language)) as Box<dyn CallFlow>
-    }))
 }
 
 async fn wait_for_stop() {

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::call::{CallFlow, DialplanFlow, Direction};
 use crate::config::Config;
 use crate::ivr::Dialplan;
 use crate::lang::Language;
@@ -90,5 +91,26 @@ fn read_catalogue(dir: &Path, problems: &mut Vec<String>) -> Option<Catalogue> {
             problems.push(format!("{}: {}", path.display(), e.to_string().trim_end()));
             None
         }
+    }
+}
+
+impl Assets {
+    /// The flows of a real engine: inbound calls follow `health_call`, outbound calls
+    /// `automatic_call` (both checked present by [`Assets::load`]).
+    pub fn dialplan_flows(&self) -> Result<super::FlowFactory, AssetProblems> {
+        let plan = |id: &str| {
+            self.dialplans
+                .get(id)
+                .cloned()
+                .ok_or_else(|| AssetProblems(vec![format!("no dialplan with id `{id}`")]))
+        };
+        let (inbound, outbound) = (plan("health_call")?, plan("automatic_call")?);
+        Ok(Arc::new(move |direction, language| {
+            let plan = match direction {
+                Direction::Inbound => inbound.clone(),
+                Direction::Outbound => outbound.clone(),
+            };
+            Box::new(DialplanFlow::new(plan, language)) as Box<dyn CallFlow>
+        }))
     }
 }
