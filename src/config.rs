@@ -119,6 +119,8 @@ pub struct Config {
     pub calls: CallsConfig,
     /// Report store URL (`sqlite://…` or `postgres://…`).
     pub store_url: String,
+    /// Health Call lockout and flag thresholds, for the store.
+    pub store_options: crate::store::StoreOptions,
     /// Staff HTTP listener.
     pub http_listen: SocketAddr,
     /// The `prompts/` folder.
@@ -295,6 +297,22 @@ mod tests {
             .to_string();
         assert!(msg.contains("listen"), "{msg}");
         assert!(msg.contains("line 2"), "{msg}");
+    }
+
+    #[test]
+    fn flag_thresholds_and_lockout_reach_the_store_options() {
+        let c = parse("[flags]\nfever_celsius = 38.0\nspo2_at_or_below = 90\n[health_call]\nlock_after_failed_calls = 3\n").unwrap();
+        assert_eq!(c.store_options.flag_rules.fever_tenths, 380);
+        assert_eq!(c.store_options.flag_rules.spo2_at_or_below, 90);
+        assert_eq!(
+            c.store_options.flag_rules.spo2_with_breathlessness_below,
+            96
+        );
+        assert_eq!(c.store_options.lock_after_failed_calls, 3);
+        let msg = parse("[flags]\nfever_celsius = 45.0\n")
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains(":2: field `flags.fever_celsius`"), "{msg}");
     }
 
     #[test]

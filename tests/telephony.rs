@@ -589,3 +589,59 @@ fn trunk_registers_with_digest_and_refreshes() {
         engine.shutdown().await;
     });
 }
+
+#[test]
+fn an_inbound_call_over_tcp_streams_audio() {
+    rt_test().block_on(async {
+        let (engine, mut events) = engine(config(""), probe(Duration::from_secs(30))).await;
+        let rtp = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let port = rtp.local_addr().unwrap().port().to_string();
+        let args = uac(
+            engine.sip_addr(),
+            "tests/sipp/listen.xml",
+            &[
+                "-t", "t1", "-set", "rtp_port", &port, "-set", "hold_ms", "2000",
+            ],
+        );
+        let sipp = tokio::spawn(sipp(args, LIMIT));
+        let packets = tokio::task::spawn_blocking(move || capture_rtp(&rtp, 1.5))
+            .await
+            .unwrap();
+        let (ok, out) = sipp.await.unwrap();
+        assert!(ok, "SIPp call over TCP failed:\n{out}");
+        assert!(
+            packets.len() > 50,
+            "audio flows on a TCP-signalled call: {}",
+            packets.len()
+        );
+        let calls = collect(&mut events, 1, LIMIT).await;
+        assert_eq!(calls[0].ended.map(|e| e.0), Some(Disposition::Answered));
+        engine.shutdown().await;
+    });
+}
+
+#[test]
+fn options_is_answered_with_what_carecall_allows() {
+    rt_test().block_on(async {
+        let (engine, _events) = engine(config(""), probe(Duration::from_secs(30))).await;
+        let (ok, out) = sipp(uac(engine.sip_addr(), "tests/sipp/options.xml", &[]), LIMIT).await;
+        assert!(ok, "OPTIONS:\n{out}");
+        engine.shutdown().await;
+    });
+}
+
+#[test]
+fn an_offer_without_g711_gets_488() {
+    rt_test().block_on(async {
+        let (engine, mut events) = engine(config(""), probe(Duration::from_secs(30))).await;
+        let (ok, out) = sipp(
+            uac(engine.sip_addr(), "tests/sipp/expect_488.xml", &[]),
+            LIMIT,
+        )
+        .await;
+        assert!(ok, "INVITE with G.729 only:\n{out}");
+        let calls = collect(&mut events, 1, LIMIT).await;
+        assert_eq!(calls[0].ended, Some((Disposition::Failed, 488)));
+        engine.shutdown().await;
+    });
+}

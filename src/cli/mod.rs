@@ -7,7 +7,7 @@ pub mod reports;
 pub mod serve;
 
 use carecall::config::Config;
-use carecall::store::{Store, StoreOptions};
+use carecall::store::Store;
 
 /// Why a command failed; printed as `carecall: <message>` with a non-zero exit.
 #[derive(Debug, thiserror::Error)]
@@ -52,7 +52,7 @@ pub enum CliError {
 
 /// Opens the configured report store (running its migrations).
 pub async fn open_store(config: &Config) -> Result<Store, CliError> {
-    Ok(Store::open_with(&config.store_url, StoreOptions::default()).await?)
+    Ok(Store::open_with(&config.store_url, config.store_options.clone()).await?)
 }
 
 /// Runs a short command on a single-threaded runtime.

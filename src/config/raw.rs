@@ -38,7 +38,43 @@ pub(super) struct RawConfig {
     http: RawHttp,
     prompts: RawDir,
     dialplans: RawDir,
+    health_call: RawHealthCall,
+    flags: RawFlags,
     trunk: Option<Vec<RawTrunk>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawHealthCall {
+    lock_after_failed_calls: u32,
+    lock_window_hours: u64,
+}
+
+impl Default for RawHealthCall {
+    fn default() -> Self {
+        RawHealthCall {
+            lock_after_failed_calls: 5,
+            lock_window_hours: 24,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawFlags {
+    fever_celsius: f64,
+    spo2_with_breathlessness_below: u8,
+    spo2_at_or_below: u8,
+}
+
+impl Default for RawFlags {
+    fn default() -> Self {
+        RawFlags {
+            fever_celsius: 37.5,
+            spo2_with_breathlessness_below: 96,
+            spo2_at_or_below: 93,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -223,6 +259,53 @@ impl RawConfig {
             let reason = format!("{store:?} is neither sqlite://… nor postgres://…");
             return Err(Problem::new("store", None, "url", reason));
         }
+        let hc = &self.health_call;
+        if hc.lock_after_failed_calls == 0 {
+            return Err(Problem::new(
+                "health_call",
+                None,
+                "lock_after_failed_calls",
+                "must be at least 1",
+            ));
+        }
+        if hc.lock_window_hours == 0 {
+            return Err(Problem::new(
+                "health_call",
+                None,
+                "lock_window_hours",
+                "must be at least 1",
+            ));
+        }
+        let f = &self.flags;
+        if !(34.0..=42.9).contains(&f.fever_celsius) {
+            return Err(Problem::new(
+                "flags",
+                None,
+                "fever_celsius",
+                "must be within 34.0..=42.9",
+            ));
+        }
+        for (key, v) in [
+            (
+                "spo2_with_breathlessness_below",
+                f.spo2_with_breathlessness_below,
+            ),
+            ("spo2_at_or_below", f.spo2_at_or_below),
+        ] {
+            if !(50..=100).contains(&v) {
+                return Err(Problem::new("flags", None, key, "must be within 50..=100"));
+            }
+        }
+        let store_options = crate::store::StoreOptions {
+            lock_after_failed_calls: hc.lock_after_failed_calls,
+            lock_window: Duration::from_secs(hc.lock_window_hours * 3600),
+            flag_rules: crate::report::FlagRules {
+                fever_tenths: (f.fever_celsius * 10.0).round() as u16,
+                spo2_with_breathlessness_below: f.spo2_with_breathlessness_below,
+                spo2_at_or_below: f.spo2_at_or_below,
+                ..Default::default()
+            },
+        };
         let workers = match rtp.workers {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,
@@ -247,6 +330,7 @@ impl RawConfig {
                 answer_delay: Duration::from_millis(self.calls.answer_delay_ms),
             },
             store_url: self.store.url.clone(),
+            store_options,
             http_listen: self.http.listen,
             prompts_dir: resolve(base, self.prompts.dir.as_deref().unwrap_or("prompts")),
             dialplans_dir: resolve(base, self.dialplans.dir.as_deref().unwrap_or("dialplans")),
