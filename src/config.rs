@@ -85,6 +85,8 @@ pub struct CallsConfig {
     pub ring_timeout: Duration,
     /// How long an inbound call rings (180) before carecall answers; 0 answers at once.
     pub answer_delay: Duration,
+    /// Listen to the start of answered outbound calls and hang up on answering machines.
+    pub answering_machine_detection: bool,
 }
 
 /// A carrier trunk: where outbound calls go and where inbound calls may come from.

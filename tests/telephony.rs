@@ -645,3 +645,48 @@ fn an_offer_without_g711_gets_488() {
         engine.shutdown().await;
     });
 }
+
+#[test]
+fn an_answering_machine_greeting_is_detected_and_hung_up_on() {
+    rt_test().block_on(async {
+        // Three seconds of continuous sound right after the answer: a machine's greeting.
+        let pcap = dtmf_pcap(
+            "machine",
+            &[
+                "--mode",
+                "inband",
+                "--digits",
+                "5",
+                "--duration",
+                "3",
+                "--start",
+                "0.3",
+            ],
+        );
+        let pcap = pcap.display().to_string();
+        let (call, ok, out) = outbound_test(
+            "tests/peers/sipp/patient_answers.xml",
+            &[
+                "-key",
+                "dtmf_pcap",
+                &pcap,
+                "-set",
+                "answer_ms",
+                "200",
+                "-set",
+                "max_call_ms",
+                "20000",
+            ],
+            "",
+            "",
+            LIMIT,
+        )
+        .await;
+        assert!(ok, "{out}");
+        assert_eq!(
+            call.ended,
+            Some((Disposition::AnsweringMachine, 200)),
+            "{call:?}"
+        );
+    });
+}

@@ -123,6 +123,7 @@ struct RawCalls {
     drain_limit_s: u64,
     ring_timeout_ms: u64,
     answer_delay_ms: u64,
+    answering_machine_detection: bool,
 }
 
 impl Default for RawCalls {
@@ -133,6 +134,7 @@ impl Default for RawCalls {
             drain_limit_s: 120,
             ring_timeout_ms: 45_000,
             answer_delay_ms: 0,
+            answering_machine_detection: true,
         }
     }
 }
@@ -328,6 +330,7 @@ impl RawConfig {
                 drain_limit: Duration::from_secs(self.calls.drain_limit_s),
                 ring_timeout: Duration::from_millis(self.calls.ring_timeout_ms),
                 answer_delay: Duration::from_millis(self.calls.answer_delay_ms),
+                answering_machine_detection: self.calls.answering_machine_detection,
             },
             store_url: self.store.url.clone(),
             store_options,

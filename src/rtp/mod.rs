@@ -15,6 +15,7 @@
 //! come from the negotiated SDP as plain numbers), and logging of digits (digits are personal
 //! data: types here that hold them print no digit in `Debug`, except [`Digit`] itself).
 
+pub mod amd;
 pub mod digit;
 pub mod g711;
 pub mod inband;

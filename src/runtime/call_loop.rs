@@ -7,10 +7,14 @@ use super::media::{MediaEvent, MediaSession};
 use super::reports::CallReports;
 use super::{CallEvent, Shared};
 use crate::call::{CallAction, CallFlow, CallInput};
+use crate::rtp::amd::AmdResult;
 use crate::rtp::{DigitEvent, DigitMethod};
 use crate::sip::outcome::Disposition;
 use crate::sip::sdp::{self, LocalMedia, SdpError};
 use crate::sip::{CallSignal, EndReason, SipCall};
+
+/// The longest carecall listens for an answering machine before the flow starts anyway.
+pub(super) const AMD_LIMIT: std::time::Duration = std::time::Duration::from_secs(6);
 
 /// How the call loop ended.
 pub(super) struct Ended {
@@ -30,19 +34,27 @@ pub(super) struct LiveCall<'a> {
 }
 
 impl LiveCall<'_> {
-    /// Runs the call to its end. `answered` is true for outbound calls (the 200 OK came).
-    pub(super) async fn run(mut self, answered: bool) -> Ended {
+    /// Runs the call to its end. `answered` is true for outbound calls (the 200 OK came);
+    /// with `detect_machine` the flow starts only once the media has told a person from an
+    /// answering machine (at most [`AMD_LIMIT`] later).
+    pub(super) async fn run(mut self, answered: bool, detect_machine: bool) -> Ended {
         let mut stop = self.shared.stop.subscribe();
         let mut answered = answered;
+        let mut amd_deadline = None;
         if answered {
             self.reports.answered();
             self.emit(CallEvent::Answered { call: self.call });
-            if self.feed(CallInput::Answered).await {
+            if detect_machine {
+                amd_deadline = Some(tokio::time::Instant::now() + AMD_LIMIT);
+            } else if self.feed(CallInput::Answered).await {
                 return self.finish(Disposition::Answered, true);
             }
         }
         loop {
-            let timeout = self.flow.poll_timeout().map(tokio::time::Instant::from_std);
+            let timeout = match amd_deadline {
+                Some(d) => Some(d),
+                None => self.flow.poll_timeout().map(tokio::time::Instant::from_std),
+            };
             let input = tokio::select! {
                 signal = self.sip.next_signal() => match signal {
                     Some(CallSignal::Confirmed) if !answered => {
@@ -77,6 +89,15 @@ impl LiveCall<'_> {
                     None => return self.finish(ended_disposition(answered, EndReason::Other(0)), answered),
                 },
                 event = self.media.next_event() => match event {
+                    Some(MediaEvent::Amd(AmdResult::Machine(reason))) if amd_deadline.is_some() => {
+                        tracing::info!(?reason, "answering machine: hanging up");
+                        self.sip.hangup().await;
+                        return self.finish(Disposition::AnsweringMachine, true);
+                    }
+                    Some(MediaEvent::Amd(result)) => {
+                        tracing::info!(?result, "answered by a person");
+                        amd_deadline.take().map(|_| CallInput::Answered)
+                    }
                     Some(MediaEvent::Digit(digit)) => Some(self.digit(digit)),
                     Some(MediaEvent::PlaybackDone) => Some(CallInput::PlaybackDone),
                     Some(MediaEvent::MediaTimeout) | None => {
@@ -85,7 +106,10 @@ impl LiveCall<'_> {
                         return self.finish(Disposition::Answered, answered);
                     }
                 },
-                _ = sleep_until_opt(timeout) => Some(CallInput::Timeout),
+                _ = sleep_until_opt(timeout) => match amd_deadline.take() {
+                    Some(_) => Some(CallInput::Answered),
+                    None => Some(CallInput::Timeout),
+                },
                 _ = stop.changed() => {
                     tracing::info!("drain limit reached: BYE");
                     self.sip.hangup().await;

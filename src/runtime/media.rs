@@ -20,6 +20,7 @@ use crate::call::PromptRef;
 use crate::config::RtpConfig;
 use crate::lang::Language;
 use crate::media::{PlayItem, Player, PlayerEvent, PromptSet};
+use crate::rtp::amd::{AmdDetector, AmdParams, AmdResult};
 use crate::rtp::g711::Law;
 use crate::rtp::inband::InbandDetector;
 use crate::rtp::packet::{RtpHeader, RtpPacket};
@@ -41,6 +42,8 @@ pub enum MediaEvent {
     PlaybackDone,
     /// No RTP arrived for the configured media timeout.
     MediaTimeout,
+    /// Answering-machine detection decided (outbound calls that asked for it).
+    Amd(AmdResult),
 }
 
 enum Command {
@@ -168,11 +171,17 @@ impl MediaPool {
 
     /// Starts media on `port` with what SDP agreed. Sending starts at once (silence until the
     /// first prompt); receiving latches onto the peer's real source address.
-    pub fn attach(&self, port: ReservedPort, negotiated: Negotiated) -> MediaSession {
+    /// With `detect_machine`, the answer audio is analysed and one [`MediaEvent::Amd`] follows.
+    pub fn attach(
+        &self,
+        port: ReservedPort,
+        negotiated: Negotiated,
+        detect_machine: bool,
+    ) -> MediaSession {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let worker = self.next_worker.fetch_add(1, Ordering::Relaxed) % self.workers.len();
         let (events_tx, events_rx) = mpsc::channel(64);
-        let call = MediaCall::new(
+        let mut call = MediaCall::new(
             id,
             port.0,
             negotiated,
@@ -180,6 +189,9 @@ impl MediaPool {
             self.media_timeout,
             events_tx,
         );
+        if detect_machine {
+            call.amd = Some(AmdDetector::new(AmdParams::default()));
+        }
         let commands = self.workers[worker].clone();
         let _ = commands.send(Command::Add(Box::new(call)));
         MediaSession {
@@ -282,6 +294,7 @@ struct MediaCall {
     started: Instant,
     media_timeout: Duration,
     timed_out: bool,
+    amd: Option<AmdDetector>,
     events: mpsc::Sender<MediaEvent>,
 }
 
@@ -313,6 +326,7 @@ impl MediaCall {
             started: crate::clock::now(),
             media_timeout,
             timed_out: false,
+            amd: None,
             events,
         }
     }
@@ -374,29 +388,48 @@ impl MediaCall {
             stats.packets_received.fetch_add(1, Ordering::Relaxed);
             self.last_rx = Some(now);
             let header = pkt.header;
-            match &mut self.digits {
+            if header.payload_type == self.audio_pt {
+                self.detect_machine(pkt.payload);
+            }
+            digits.clear();
+            let method = match &mut self.digits {
                 DigitSource::Events(events)
                     if Some(header.payload_type) == self.telephone_event =>
                 {
-                    for digit in events.receive(&header, pkt.payload) {
-                        let method = DigitMethod::Rfc4733;
-                        let _ = self
-                            .events
-                            .try_send(MediaEvent::Digit(DigitEvent { digit, method }));
-                    }
+                    digits.extend(events.receive(&header, pkt.payload));
+                    DigitMethod::Rfc4733
                 }
                 DigitSource::Inband(detector) if header.payload_type == self.audio_pt => {
-                    digits.clear();
                     detector.push_g711(self.law, pkt.payload, digits);
-                    for &digit in digits.iter() {
-                        let method = DigitMethod::Inband;
-                        let _ = self
-                            .events
-                            .try_send(MediaEvent::Digit(DigitEvent { digit, method }));
-                    }
+                    DigitMethod::Inband
                 }
-                _ => {}
+                _ => continue,
+            };
+            if !digits.is_empty() {
+                // A key pressed while we listen for a machine: a person is there.
+                self.amd_decided(AmdResult::Human);
             }
+            for &digit in digits.iter() {
+                self.emit(MediaEvent::Digit(DigitEvent { digit, method }));
+            }
+        }
+    }
+
+    fn detect_machine(&mut self, payload: &[u8]) {
+        let Some(amd) = &mut self.amd else { return };
+        let mut samples = [0i16; FRAME_BYTES];
+        let n = payload.len().min(FRAME_BYTES);
+        for (s, &b) in samples.iter_mut().zip(&payload[..n]) {
+            *s = self.law.decode(b);
+        }
+        if let Some(result) = amd.push(&samples[..n]) {
+            self.amd_decided(result);
+        }
+    }
+
+    fn amd_decided(&mut self, result: AmdResult) {
+        if self.amd.take().is_some() {
+            self.emit(MediaEvent::Amd(result));
         }
     }
 

@@ -113,7 +113,7 @@ async fn answer_and_run(
     if let Some(outcome) = ring(shared, &mut sip).await {
         return outcome;
     }
-    let media = shared.media.attach(port, negotiated);
+    let media = shared.media.attach(port, negotiated, false);
     if let Err(e) = sip.answer(answer) {
         tracing::warn!(error = %e, "cannot send 200 OK");
         return Outcome(Disposition::Failed, Some(500));
@@ -241,7 +241,8 @@ async fn dial_and_run(
             return Outcome(Disposition::Failed, Some(200));
         }
     };
-    let media = shared.media.attach(port, negotiated);
+    let amd = shared.config.calls.answering_machine_detection;
+    let media = shared.media.attach(port, negotiated, amd);
     local.version += 1;
     let disposition = converse(shared, call, (sip_call, media, local), reports).await;
     Outcome(disposition, Some(200))
@@ -265,7 +266,9 @@ async fn converse(
         local,
         reports,
     };
-    live.run(direction == Direction::Outbound).await.disposition
+    let outbound = direction == Direction::Outbound;
+    let detect_machine = outbound && shared.config.calls.answering_machine_detection;
+    live.run(outbound, detect_machine).await.disposition
 }
 
 async fn finish(
