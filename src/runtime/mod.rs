@@ -114,6 +114,7 @@ impl Engine {
             unknown_source: config.sip.unknown_source,
             allowed: Arc::new(move |ip| allowed_cfg.trunk_for_source(ip).is_some()),
             queue: 256,
+            retry_after_s: config.calls.retry_after.as_secs(),
         };
         let (sip, invites) = SipEndpoint::start(settings).await?;
         let media = MediaPool::start_on(&config.rtp, prompts, config.sip.listen.ip())

@@ -59,6 +59,8 @@ pub struct SipSettings {
     pub allowed: SourcePolicy,
     /// Capacity of the queue of new calls handed to the runtime; beyond it INVITEs get 503.
     pub queue: usize,
+    /// The Retry-After of that 503, in seconds.
+    pub retry_after_s: u64,
 }
 
 /// An outbound INVITE to place through a trunk.
@@ -194,7 +196,9 @@ impl SipEndpoint {
                         mpsc::error::TrySendError::Full(p) | mpsc::error::TrySendError::Closed(p),
                     ) = calls.try_send(pending)
                     {
-                        p.reject(super::call::Rejection::Overloaded { retry_after_s: 30 });
+                        p.reject(super::call::Rejection::Overloaded {
+                            retry_after_s: settings.retry_after_s,
+                        });
                     }
                 }
                 Method::Options => {
