@@ -11,6 +11,7 @@ use carecall::report::{Flag, Slot};
 use carecall::store::{
     AnswerValue, Channel, Identification, PatientId, ReportId, Store, StoreError, Symptom,
 };
+use common_store::attempt_cases::*;
 use common_store::export_cases::*;
 use common_store::import_cases::*;
 use common_store::{at, import_three, patient, pii, Db};
@@ -26,6 +27,10 @@ on_both_backends!(
     flags_follow_the_answers,
     export_writes_exact_values,
     call_records_are_appended_and_failures_reported,
+    attempts_are_claimed_once_by_priority_when_due,
+    a_dead_nodes_claims_are_taken_over_when_the_lease_runs_out,
+    concurrent_claims_never_share_an_attempt,
+    pending_attempts_of_a_slot_can_be_cancelled,
 );
 
 async fn identification_gives_one_outcome_for_any_mistake(db: Db) {

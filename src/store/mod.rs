@@ -2,7 +2,7 @@
 //!
 //! Owns: the database connection pool, the schema (`migrations/sqlite`, `migrations/postgres`,
 //! run at open), patients and their CSV import, Health Call identification and its lockout,
-//! reports and answers, call records. Must not touch: the clock (every time is an argument),
+//! reports and answers, call records, automatic-call attempts and their leases. Must not touch: the clock (every time is an argument),
 //! sockets other than the database's, logging of personal data (values travel in
 //! `crate::pii::Redacted`; errors name tables, lines and fields, never values).
 //!
@@ -48,6 +48,7 @@ macro_rules! on_pool {
     };
 }
 
+mod attempts;
 mod calls;
 mod error;
 mod identify;
@@ -55,6 +56,7 @@ mod import;
 mod patients;
 mod reports;
 
+pub use attempts::{AttemptId, ClaimedAttempt, NewAttempt};
 pub use calls::CallRecord;
 pub use error::{FieldProblem, ImportError, StoreError};
 pub use identify::{Identification, PatientRef};

@@ -1,0 +1,238 @@
+//! Automatic-call attempts and leases, on both backends.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use carecall::report::Slot;
+use carecall::store::{NewAttempt, PatientId};
+
+use super::{at, import_three, patient, Db};
+
+fn slot() -> Slot {
+    Slot {
+        date: "2025-05-01".parse().unwrap(),
+        time: "09:00".parse().unwrap(),
+    }
+}
+
+fn attempt(p: PatientId, n: u32, due: u64, priority: i32) -> NewAttempt {
+    NewAttempt {
+        patient: p,
+        slot: slot(),
+        attempt: n,
+        due_at: at(due),
+        window_end: at(3600),
+        priority,
+    }
+}
+
+async fn three(db: &Db) -> [PatientId; 3] {
+    import_three(&db.store).await;
+    [
+        patient(&db.store, "11110001", "0415").await,
+        patient(&db.store, "11110002", "1201").await,
+        patient(&db.store, "11110003", "0229").await,
+    ]
+}
+
+pub async fn attempts_are_claimed_once_by_priority_when_due(db: Db) {
+    let [a, b, c] = three(&db).await;
+    let planned = [
+        attempt(a, 1, 0, 0),
+        attempt(b, 1, 0, 5),
+        attempt(c, 1, 600, 9),
+    ];
+    assert_eq!(db.store.enqueue_attempts(&planned).await.unwrap(), 3);
+    assert_eq!(
+        db.store.enqueue_attempts(&planned).await.unwrap(),
+        0,
+        "idempotent"
+    );
+
+    let lease = Duration::from_secs(300);
+    let first = db
+        .store
+        .claim_due_attempts("node-1", at(10), lease, 1)
+        .await
+        .unwrap();
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0].patient, b, "higher priority first");
+    assert_eq!(
+        first[0].phone.expose(),
+        "09011110002",
+        "the registered number, normalised"
+    );
+    let rest = db
+        .store
+        .claim_due_attempts("node-2", at(10), lease, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        rest.iter().map(|c| c.patient).collect::<Vec<_>>(),
+        vec![a],
+        "c is not due yet"
+    );
+    assert!(db
+        .store
+        .claim_due_attempts("node-2", at(20), lease, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    for (claim, node) in [(&first[0], "node-1"), (&rest[0], "node-2")] {
+        let done = db
+            .store
+            .finish_attempt(claim.id, node, "answered", None, at(30));
+        assert!(done.await.unwrap());
+    }
+    let later = db
+        .store
+        .claim_due_attempts("node-2", at(601), lease, 10)
+        .await
+        .unwrap();
+    assert_eq!(later.iter().map(|c| c.patient).collect::<Vec<_>>(), vec![c]);
+    // After the window nothing is claimed.
+    let late = attempt(a, 2, 3000, 0);
+    db.store.enqueue_attempts(&[late]).await.unwrap();
+    assert!(db
+        .store
+        .claim_due_attempts("node-1", at(3700), lease, 10)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+pub async fn a_dead_nodes_claims_are_taken_over_when_the_lease_runs_out(db: Db) {
+    let [a, _, _] = three(&db).await;
+    db.store
+        .enqueue_attempts(&[attempt(a, 1, 0, 0)])
+        .await
+        .unwrap();
+    let lease = Duration::from_secs(60);
+    let dead = db
+        .store
+        .claim_due_attempts("dead", at(10), lease, 10)
+        .await
+        .unwrap();
+    assert_eq!(dead.len(), 1);
+    assert!(
+        db.store
+            .claim_due_attempts("alive", at(30), lease, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "lease held"
+    );
+    let taken = db
+        .store
+        .claim_due_attempts("alive", at(71), lease, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        taken.iter().map(|c| c.id).collect::<Vec<_>>(),
+        vec![dead[0].id]
+    );
+    assert!(
+        !db.store
+            .finish_attempt(dead[0].id, "dead", "answered", None, at(72))
+            .await
+            .unwrap(),
+        "the dead node lost it"
+    );
+    assert!(db
+        .store
+        .finish_attempt(taken[0].id, "alive", "answered", Some("c1"), at(72))
+        .await
+        .unwrap());
+    assert!(
+        db.store
+            .claim_due_attempts("alive", at(200), lease, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "done is done"
+    );
+}
+
+pub async fn concurrent_claims_never_share_an_attempt(db: Db) {
+    import_three(&db.store).await;
+    let csv: String = (0..60)
+        .map(|i| format!("2222{i:04},P {i},1970-01-01,0900000{i:04},ja,09:00,2025-05-01,2025-05-10,true,Minato,\n"))
+        .collect();
+    db.store
+        .import_patients_csv(format!("{}{csv}", super::HEADER).as_bytes())
+        .await
+        .unwrap();
+    let mut planned = Vec::new();
+    for i in 0..60 {
+        let p = patient(&db.store, &format!("2222{i:04}"), "0101").await;
+        planned.push(attempt(p, 1, 0, 0));
+    }
+    db.store.enqueue_attempts(&planned).await.unwrap();
+    let lease = Duration::from_secs(300);
+    let claims = (0..6).map(|n| {
+        let store = db.store.clone();
+        async move {
+            store
+                .claim_due_attempts(&format!("node-{n}"), at(5), lease, 15)
+                .await
+                .unwrap()
+        }
+    });
+    let results = futures_join_all(claims).await;
+    let mut seen = BTreeSet::new();
+    for got in &results {
+        for c in got {
+            assert!(seen.insert(c.id), "attempt {:?} claimed twice", c.id);
+        }
+    }
+    assert_eq!(seen.len(), 60, "every attempt claimed exactly once");
+}
+
+pub async fn pending_attempts_of_a_slot_can_be_cancelled(db: Db) {
+    let [a, b, _] = three(&db).await;
+    db.store
+        .enqueue_attempts(&[
+            attempt(a, 1, 0, 0),
+            attempt(a, 2, 1200, 0),
+            attempt(b, 1, 0, 0),
+        ])
+        .await
+        .unwrap();
+    let lease = Duration::from_secs(60);
+    let first = db
+        .store
+        .claim_due_attempts("n", at(1), lease, 1)
+        .await
+        .unwrap();
+    assert_eq!(first[0].patient, a);
+    let done = db
+        .store
+        .finish_attempt(first[0].id, "n", "busy", None, at(2));
+    assert!(done.await.unwrap());
+    assert_eq!(
+        db.store.cancel_pending_attempts(a, slot()).await.unwrap(),
+        1,
+        "only the retry was pending"
+    );
+    let later = db
+        .store
+        .claim_due_attempts("n", at(1300), lease, 10)
+        .await
+        .unwrap();
+    assert_eq!(later.iter().map(|c| c.patient).collect::<Vec<_>>(), vec![b]);
+}
+
+/// Runs futures concurrently on the current runtime (no extra dependency).
+async fn futures_join_all<F: std::future::Future + Send + 'static>(
+    futs: impl Iterator<Item = F>,
+) -> Vec<F::Output>
+where
+    F::Output: Send + 'static,
+{
+    let handles: Vec<_> = futs.map(tokio::spawn).collect();
+    let mut out = Vec::new();
+    for h in handles {
+        out.push(h.await.unwrap());
+    }
+    out
+}
