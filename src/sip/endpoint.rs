@@ -40,8 +40,33 @@ pub enum SipError {
 
 impl From<rsipstack::Error> for SipError {
     fn from(e: rsipstack::Error) -> Self {
-        SipError::Stack(e.to_string())
+        SipError::Stack(scrub(&e.to_string()))
     }
+}
+
+/// The SIP library's error texts may quote URIs, and URIs carry phone numbers: every run of
+/// six or more digits is replaced before the text can reach a log line.
+pub(super) fn scrub(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut digits = String::new();
+    let flush = |digits: &mut String, out: &mut String| {
+        if digits.len() >= 6 {
+            out.push_str("[redacted]");
+        } else {
+            out.push_str(digits);
+        }
+        digits.clear();
+    };
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+        } else {
+            flush(&mut digits, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut digits, &mut out);
+    out
 }
 
 /// Who may send carecall requests, and what happens to the others.
@@ -98,7 +123,7 @@ impl SipEndpoint {
         let transport = TransportLayer::new(cancel.clone());
         let bind_err = |e: rsipstack::Error| SipError::Bind {
             addr: settings.listen,
-            reason: e.to_string(),
+            reason: scrub(&e.to_string()),
         };
         let udp =
             UdpConnection::create_connection(settings.listen, None, Some(cancel.child_token()))
@@ -277,4 +302,19 @@ fn source_ip(tx: &Transaction) -> Option<IpAddr> {
         return Some(ip);
     }
     via.sent_by().host.to_string().parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::scrub;
+
+    #[test]
+    fn scrub_hides_numbers_but_keeps_addresses_and_codes() {
+        assert_eq!(
+            scrub("invalid uri sip:09061234987@127.0.0.1:5060 (481)"),
+            "invalid uri sip:[redacted]@127.0.0.1:5060 (481)"
+        );
+        assert_eq!(scrub("+81 3 1234 5678"), "+81 3 1234 5678");
+        assert_eq!(scrub("tel:+819012345678"), "tel:+[redacted]");
+    }
 }
