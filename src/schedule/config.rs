@@ -2,15 +2,13 @@
 //! [`ScheduleConfig`] whose zone exists, slots parse, offsets fit the window and quiet hours
 //! are not empty.
 
-use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-use croner::parser::{CronParser, Seconds, Year};
-use croner::Cron;
 use jiff::tz::TimeZone;
 use serde::Deserialize;
 
+use super::local::{too_frequent, QuietHours, SlotSpec};
 use crate::report::date::LocalTime;
 
 /// A cron slot may match at most this many minutes of one day (it names call times, not a
@@ -163,36 +161,6 @@ pub struct ScheduleConfig {
     pub(super) quiet: QuietHours,
 }
 
-/// One configured slot.
-#[derive(Debug, Clone)]
-pub enum SlotSpec {
-    /// Every day at this local time.
-    At(LocalTime),
-    /// Each local minute the expression matches (five fields: minute hour dom month dow).
-    Cron(Box<Cron>),
-}
-
-/// Local wall-clock hours in which no call starts: `[start, end)`, wrapping midnight when
-/// `start > end`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct QuietHours {
-    /// First quiet minute.
-    pub start: LocalTime,
-    /// First minute outside the quiet hours.
-    pub end: LocalTime,
-}
-
-impl QuietHours {
-    /// True when a call may not start at local time `t`.
-    pub fn contains(self, t: LocalTime) -> bool {
-        if self.start < self.end {
-            self.start <= t && t < self.end
-        } else {
-            t >= self.start || t < self.end
-        }
-    }
-}
-
 impl RawSchedule {
     /// Checks every key and builds the [`ScheduleConfig`]; the first problem found is returned.
     pub fn validate(&self) -> Result<ScheduleConfig, ScheduleError> {
@@ -271,41 +239,6 @@ impl RawSchedule {
         }
         Ok(specs)
     }
-}
-
-impl SlotSpec {
-    /// `HH:MM`, else a five-field cron expression (no seconds, no year); `None` if neither.
-    pub fn parse(text: &str) -> Option<SlotSpec> {
-        if let Ok(t) = LocalTime::from_str(text.trim()) {
-            return Some(SlotSpec::At(t));
-        }
-        let parser = CronParser::builder()
-            .seconds(Seconds::Disallowed)
-            .year(Year::Disallowed)
-            .build();
-        parser
-            .parse(text)
-            .ok()
-            .map(|cron| SlotSpec::Cron(Box::new(cron)))
-    }
-}
-
-impl fmt::Display for SlotSpec {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SlotSpec::At(t) => write!(f, "{t}"),
-            SlotSpec::Cron(cron) => f.write_str(cron.as_str()),
-        }
-    }
-}
-
-/// True when the expression matches more than [`MAX_SLOTS_PER_DAY`] minutes on any day of a
-/// sample week (2024-01-01, a Monday, to the Sunday after), so every weekday is tried once.
-fn too_frequent(cron: &Cron) -> bool {
-    (1..=7).any(|day| {
-        let date = jiff::civil::date(2024, 1, day);
-        super::local::cron_times(cron, date).len() > MAX_SLOTS_PER_DAY
-    })
 }
 
 fn minutes(m: u32) -> Duration {
@@ -437,16 +370,5 @@ mod tests {
         }
         let same = raw("quiet_hours = { start = \"08:00\", end = \"08:00\" }");
         assert_eq!(same.validate().unwrap_err(), ScheduleError::EmptyQuietHours);
-    }
-
-    #[test]
-    fn quiet_hours_inside_one_day() {
-        let q = QuietHours {
-            start: "12:00".parse().unwrap(),
-            end: "13:00".parse().unwrap(),
-        };
-        assert!(q.contains("12:30".parse().unwrap()));
-        assert!(!q.contains("13:00".parse().unwrap()));
-        assert!(!q.contains("11:59".parse().unwrap()));
     }
 }

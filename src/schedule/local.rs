@@ -1,4 +1,5 @@
-//! Local wall-clock time in the configured zone ↔ UTC instants, and the DST policy.
+//! Local wall-clock time in the configured zone: slot specs, quiet hours, conversion to UTC
+//! instants and the DST policy.
 //!
 //! Slot times and quiet hours are local wall-clock times; everything else is a UTC instant.
 //! Where the wall clock is not one-to-one:
@@ -9,14 +10,17 @@
 //!
 //! Quiet hours are judged on the wall clock, so a repeated hour is quiet (or not) both times.
 
+use std::fmt;
+use std::str::FromStr;
 use std::time::SystemTime;
 
+use croner::parser::{CronParser, Seconds, Year};
 use croner::Cron;
 use jiff::civil;
 use jiff::tz::AmbiguousOffset;
 use jiff::Timestamp;
 
-use super::config::{ScheduleConfig, SlotSpec, MAX_SLOTS_PER_DAY};
+use super::config::{ScheduleConfig, MAX_SLOTS_PER_DAY};
 use crate::report::date::{epoch_millis, from_epoch_millis, Date, LocalTime};
 
 impl ScheduleConfig {
@@ -82,6 +86,70 @@ impl ScheduleConfig {
     }
 }
 
+/// One configured slot.
+#[derive(Debug, Clone)]
+pub enum SlotSpec {
+    /// Every day at this local time.
+    At(LocalTime),
+    /// Each local minute the expression matches (five fields: minute hour dom month dow).
+    Cron(Box<Cron>),
+}
+
+/// Local wall-clock hours in which no call starts: `[start, end)`, wrapping midnight when
+/// `start > end`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuietHours {
+    /// First quiet minute.
+    pub start: LocalTime,
+    /// First minute outside the quiet hours.
+    pub end: LocalTime,
+}
+
+impl QuietHours {
+    /// True when a call may not start at local time `t`.
+    pub fn contains(self, t: LocalTime) -> bool {
+        if self.start < self.end {
+            self.start <= t && t < self.end
+        } else {
+            t >= self.start || t < self.end
+        }
+    }
+}
+
+impl SlotSpec {
+    /// `HH:MM`, else a five-field cron expression (no seconds, no year); `None` if neither.
+    pub fn parse(text: &str) -> Option<SlotSpec> {
+        if let Ok(t) = LocalTime::from_str(text.trim()) {
+            return Some(SlotSpec::At(t));
+        }
+        let parser = CronParser::builder()
+            .seconds(Seconds::Disallowed)
+            .year(Year::Disallowed)
+            .build();
+        parser
+            .parse(text)
+            .ok()
+            .map(|cron| SlotSpec::Cron(Box::new(cron)))
+    }
+}
+
+impl fmt::Display for SlotSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SlotSpec::At(t) => write!(f, "{t}"),
+            SlotSpec::Cron(cron) => f.write_str(cron.as_str()),
+        }
+    }
+}
+
+/// True when the expression matches more than [`MAX_SLOTS_PER_DAY`] minutes on any day of a
+/// sample week (2024-01-01, a Monday, to the Sunday after), so every weekday is tried once.
+pub(super) fn too_frequent(cron: &Cron) -> bool {
+    (1..=7).any(|day| {
+        let date = jiff::civil::date(2024, 1, day);
+        cron_times(cron, date).len() > MAX_SLOTS_PER_DAY
+    })
+}
 /// The local minutes of `date` that `cron` matches, in order; stops after one more than
 /// [`MAX_SLOTS_PER_DAY`], which is enough for validation to see the excess.
 pub(super) fn cron_times(cron: &Cron, date: civil::Date) -> Vec<LocalTime> {
@@ -221,5 +289,16 @@ mod tests {
             "2024-02-29"
         );
         assert_eq!(millis(SystemTime::UNIX_EPOCH), 0);
+    }
+
+    #[test]
+    fn quiet_hours_inside_one_day() {
+        let q = QuietHours {
+            start: "12:00".parse().unwrap(),
+            end: "13:00".parse().unwrap(),
+        };
+        assert!(q.contains("12:30".parse().unwrap()));
+        assert!(!q.contains("13:00".parse().unwrap()));
+        assert!(!q.contains("11:59".parse().unwrap()));
     }
 }

@@ -8,8 +8,13 @@
 
 mod config;
 mod local;
+mod plan;
+mod priority;
 
 pub use config::{
-    QuietHours, RawQuietHours, RawSchedule, ScheduleConfig, ScheduleError, SlotSpec,
-    MAX_SLOTS_PER_DAY, MAX_WINDOW_MINUTES,
+    RawQuietHours, RawSchedule, ScheduleConfig, ScheduleError, MAX_SLOTS_PER_DAY,
+    MAX_WINDOW_MINUTES,
 };
+pub use local::{QuietHours, SlotSpec};
+pub use plan::{plan_day, PatientSettings, Period, SlotCall};
+pub use priority::{age_on, priority, Priority, RiskFactors};
