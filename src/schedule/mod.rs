@@ -6,15 +6,23 @@
 //! as a `SystemTime` and returns decisions; this module never reads a clock, touches a
 //! socket or the store, or spawns a task. The runtime executes and the store persists.
 
+mod attempt;
+mod backlog;
 mod config;
 mod local;
+mod pacer;
 mod plan;
 mod priority;
+mod state;
 
+pub use attempt::{AttemptOutcome, DialCheck, PatientNow};
+pub use backlog::SlotBacklog;
 pub use config::{
     RawQuietHours, RawSchedule, ScheduleConfig, ScheduleError, MAX_SLOTS_PER_DAY,
     MAX_WINDOW_MINUTES,
 };
 pub use local::{QuietHours, SlotSpec};
+pub use pacer::{Decision, Pacer};
 pub use plan::{plan_day, PatientSettings, Period, SlotCall};
 pub use priority::{age_on, priority, Priority, RiskFactors};
+pub use state::{CallState, CancelReason, Finish, MissReason, NextStep, Phase};
