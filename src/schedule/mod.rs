@@ -9,10 +9,14 @@
 mod attempt;
 mod backlog;
 mod config;
+#[cfg(test)]
+mod day_tests;
 mod local;
 mod pacer;
 mod plan;
 mod priority;
+#[cfg(test)]
+mod simulation;
 mod state;
 
 pub use attempt::{AttemptOutcome, DialCheck, PatientNow};

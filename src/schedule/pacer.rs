@@ -299,32 +299,6 @@ mod tests {
     }
 
     #[test]
-    fn first_attempts_are_spread_over_the_spread_not_burst() {
-        let pacer = Pacer::new(ScheduleConfig::default());
-        assert_eq!(pacer.spread(), 20 * MINUTE);
-        let mut calls = slot(&pacer, &normal(40));
-        let at = calls[0].call.at;
-        let early = pacer.decide(&calls, 100, at - MINUTE);
-        assert!(early.start.is_empty());
-        assert_eq!(early.next_deadline, Some(at));
-        // 40 first attempts over 20 minutes: one every 30 s, with channels to spare.
-        let mut now = at;
-        let mut starts = Vec::new();
-        while let Some(deadline) = {
-            let d = pacer.decide(&calls, 100, now);
-            starts.extend(d.start.iter().map(|_| now));
-            start_all(&mut calls, &d, now);
-            assert_eq!(d.waiting_for_channel, 0);
-            d.next_deadline
-                .filter(|_| calls.iter().any(|c| c.attempts == 0))
-        } {
-            now = deadline;
-        }
-        let expected: Vec<SystemTime> = (0..40).map(|k| at + k * 30 * SECOND).collect();
-        assert_eq!(starts, expected);
-    }
-
-    #[test]
     fn deciding_twice_at_the_same_instant_starts_nothing_new() {
         let pacer = Pacer::new(ScheduleConfig::default());
         let mut calls = slot(&pacer, &normal(10));
