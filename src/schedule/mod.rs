@@ -8,6 +8,7 @@
 
 mod attempt;
 mod backlog;
+mod bench;
 mod config;
 #[cfg(test)]
 mod day_tests;
@@ -21,6 +22,7 @@ mod state;
 
 pub use attempt::{AttemptOutcome, DialCheck, PatientNow};
 pub use backlog::SlotBacklog;
+pub use bench::{bench_plan, synthetic_patients, PlanBench, BENCH_DATE};
 pub use config::{
     RawQuietHours, RawSchedule, ScheduleConfig, ScheduleError, MAX_SLOTS_PER_DAY,
     MAX_WINDOW_MINUTES,

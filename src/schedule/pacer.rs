@@ -187,12 +187,12 @@ impl Pacer {
         deadline: &mut Earliest,
     ) {
         let span = self.span_ms();
+        let mut starting: BTreeMap<Slot, usize> = BTreeMap::new();
+        for &i in decision.start.iter().filter(|&&i| calls[i].attempts == 0) {
+            *starting.entry(calls[i].call.slot).or_default() += 1;
+        }
         for (slot, group) in groups {
-            let starting = decision
-                .start
-                .iter()
-                .filter(|&&i| calls[i].attempts == 0 && calls[i].call.slot == *slot)
-                .count();
+            let starting = starting.get(slot).copied().unwrap_or(0);
             let started = (group.started + starting) as i128;
             let total = (group.started + group.unstarted) as i128;
             if started >= total {
@@ -292,12 +292,6 @@ mod tests {
         (1..=n).map(|id| (id, "")).collect()
     }
 
-    fn start_all(calls: &mut [CallState], d: &Decision, now: SystemTime) {
-        for &i in &d.start {
-            calls[i].start(now);
-        }
-    }
-
     #[test]
     fn deciding_twice_at_the_same_instant_starts_nothing_new() {
         let pacer = Pacer::new(ScheduleConfig::default());
@@ -306,7 +300,9 @@ mod tests {
         let d = pacer.decide(&calls, 5, at + 10 * MINUTE);
         assert_eq!(d.start.len(), 5); // 6 due by the spread, 5 channels
         assert_eq!(d.waiting_for_channel, 1);
-        start_all(&mut calls, &d, at + 10 * MINUTE);
+        d.start
+            .iter()
+            .for_each(|&i| calls[i].start(at + 10 * MINUTE));
         let again = pacer.decide(&calls, 0, at + 10 * MINUTE);
         assert!(again.start.is_empty());
         assert_eq!(again.waiting_for_channel, 1);
