@@ -61,7 +61,9 @@ pub enum DialCheck {
 }
 
 impl Pacer {
-    /// The step after attempt number `state.attempts` ended at `ended` with `outcome`.
+    /// The step after the attempt on the line in `state` (number `state.attempts`, from 1)
+    /// ended at `ended` with `outcome`. A state that never started an attempt, or has used
+    /// every offset, gets no retry ([`Finish::Unreached`]) unless the outcome finishes it.
     pub fn after_attempt(
         &self,
         state: &CallState,

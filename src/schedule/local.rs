@@ -9,6 +9,8 @@
 //!   the first occurrence (01:30 EDT).
 //!
 //! Quiet hours are judged on the wall clock, so a repeated hour is quiet (or not) both times.
+//! A slot's window and retry offsets are elapsed time from the slot instant (60 real minutes),
+//! whatever the wall clock does meanwhile.
 
 use std::fmt;
 use std::str::FromStr;
