@@ -335,6 +335,7 @@ impl RawConfig {
                 spo2_at_or_below: f.spo2_at_or_below,
                 ..Default::default()
             },
+            call_times: schedule.call_time_choices(),
         };
         let workers = match rtp.workers {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
