@@ -92,6 +92,8 @@ pub struct CallsConfig {
     pub attempt_lease: Duration,
     /// This node's name in attempt claims (default: host name and process id).
     pub node_id: String,
+    /// Place the automatic calls of `[schedule]` (and calls staff ask for) from this node.
+    pub automatic_calls: bool,
 }
 
 /// A carrier trunk: where outbound calls go and where inbound calls may come from.

@@ -53,7 +53,7 @@ fn prepare(name: &str, extra: &str) -> (PathBuf, PathBuf, u16) {
     let http = free_port();
     let config = dir.join("carecall.toml");
     let text = format!(
-        "[sip]\nlisten = \"127.0.0.1:{sip}\"\n[http]\nlisten = \"127.0.0.1:{http}\"\n[rtp]\nport_min = 42000\nport_max = 49999\n# SIPp's SIP INFO caller sends no RTP: no media timeout during these calls.\nmedia_timeout_ms = 120000\n[store]\nurl = \"sqlite://{db}\"\n[prompts]\ndir = \"{root}/prompts\"\n[dialplans]\ndir = \"{root}/dialplans\"\n{extra}",
+        "[sip]\nlisten = \"127.0.0.1:{sip}\"\n[http]\nlisten = \"127.0.0.1:{http}\"\n[rtp]\nport_min = 42000\nport_max = 49999\n# SIPp's SIP INFO caller sends no RTP: no media timeout during these calls.\nmedia_timeout_ms = 120000\n[calls]\nautomatic_calls = false\n[store]\nurl = \"sqlite://{db}\"\n[prompts]\ndir = \"{root}/prompts\"\n[dialplans]\ndir = \"{root}/dialplans\"\n{extra}",
         db = dir.join("carecall.db").display(),
         root = root().display(),
     );

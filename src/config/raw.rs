@@ -127,6 +127,7 @@ struct RawCalls {
     answering_machine_detection: bool,
     attempt_lease_s: u64,
     node_id: Option<String>,
+    automatic_calls: bool,
 }
 
 impl Default for RawCalls {
@@ -140,6 +141,7 @@ impl Default for RawCalls {
             answering_machine_detection: true,
             attempt_lease_s: 600,
             node_id: None,
+            automatic_calls: true,
         }
     }
 }
@@ -362,6 +364,7 @@ impl RawConfig {
                 answering_machine_detection: self.calls.answering_machine_detection,
                 attempt_lease: Duration::from_secs(self.calls.attempt_lease_s),
                 node_id: self.calls.node_id.clone().unwrap_or_else(default_node_id),
+                automatic_calls: self.calls.automatic_calls,
             },
             schedule,
             store_url: self.store.url.clone(),

@@ -16,9 +16,11 @@ use super::attempt::AttemptOutcome;
 use super::pacer::Pacer;
 use super::plan::SlotCall;
 use super::priority::Priority;
-use super::state::{CallState, NextStep, Phase};
+use super::state::{CallState, CancelReason, Finish, NextStep, Phase};
 use crate::ivr::CallOutcome;
+use crate::report::date::Slot;
 use crate::sip::outcome::Disposition;
+use crate::store::{AttemptRow, PatientId};
 use crate::store::{ClaimedAttempt, NewAttempt};
 
 impl Priority {
@@ -101,6 +103,64 @@ impl Pacer {
             slot_at: claim.slot_at,
             manual: false,
         })
+    }
+}
+
+impl Pacer {
+    /// The slot calls behind stored attempt rows (calls staff asked for are left out), for
+    /// [`Pacer::backlog`] and listings: one state per patient and slot, from its latest
+    /// attempt. `rows` may come in any order.
+    pub fn states_from_rows(&self, rows: &[AttemptRow]) -> Vec<CallState> {
+        let mut latest: std::collections::BTreeMap<(Slot, PatientId), &AttemptRow> =
+            std::collections::BTreeMap::new();
+        for row in rows.iter().filter(|r| !r.manual) {
+            let key = (row.slot, row.patient);
+            if latest.get(&key).is_none_or(|l| l.attempt < row.attempt) {
+                latest.insert(key, row);
+            }
+        }
+        latest
+            .into_values()
+            .map(|row| {
+                let call = SlotCall {
+                    patient: row.patient,
+                    slot: row.slot,
+                    at: row.slot_at,
+                    window_end: row.window_end,
+                    priority: Priority::from_rank(row.priority),
+                };
+                let (attempts, phase) = match row.state.as_str() {
+                    "pending" => (row.attempt - 1, Phase::Waiting { due: row.due_at }),
+                    "claimed" => (
+                        row.attempt,
+                        Phase::Active {
+                            started: row.due_at,
+                        },
+                    ),
+                    "done" => {
+                        let finish = match row.outcome.as_deref() {
+                            Some("completed") => Finish::Completed,
+                            Some("wrong_number") => Finish::Cancelled(CancelReason::WrongNumber),
+                            _ => Finish::Unreached,
+                        };
+                        (row.attempt, Phase::Finished(finish))
+                    }
+                    _ => {
+                        let finish = row
+                            .outcome
+                            .as_deref()
+                            .and_then(Finish::from_label)
+                            .unwrap_or(Finish::Unreached);
+                        (row.attempt - 1, Phase::Finished(finish))
+                    }
+                };
+                CallState {
+                    call,
+                    attempts,
+                    phase,
+                }
+            })
+            .collect()
     }
 }
 
@@ -247,10 +307,8 @@ impl TrunkState {
 mod tests {
     use super::super::config::ScheduleConfig;
     use super::super::plan::{plan_day, tests::patient};
-    use super::super::state::Finish;
     use super::*;
-    use crate::report::date::Slot;
-    use crate::store::{AttemptId, PatientId};
+    use crate::store::AttemptId;
 
     const MINUTE: Duration = Duration::from_secs(60);
 

@@ -466,6 +466,22 @@ impl Store {
         Ok(AttemptId(id))
     }
 
+    /// The patient with this HER-SYS ID, if any.
+    pub async fn patient_by_hersys_id(
+        &self,
+        hersys_id: &Redacted<String>,
+    ) -> Result<Option<PatientId>, StoreError> {
+        let id: Option<i64> = on_pool!(self, pool => {
+            sqlx::query("SELECT id FROM patients WHERE hersys_id = $1")
+                .bind(hersys_id.expose())
+                .fetch_optional(pool)
+                .await?
+                .map(|r| r.try_get("id"))
+                .transpose()?
+        });
+        Ok(id.map(PatientId))
+    }
+
     /// One attempt, if it exists.
     pub async fn attempt(&self, id: AttemptId) -> Result<Option<AttemptRow>, StoreError> {
         let sql = format!(
