@@ -31,6 +31,9 @@ struct Setup {
     config: PathBuf,
     store_url: String,
     date: Date,
+    time: LocalTime,
+    quiet: String,
+    uas_port: u16,
 }
 
 /// A configuration whose one slot is the current minute, one trunk to SIPp on `uas_port`,
@@ -39,53 +42,72 @@ fn setup(
     name: &str,
     uas_port: u16,
     store_url: Option<String>,
-    patients: &[(&str, &str)],
+    patients: &[(String, String)],
     extra: &str,
 ) -> Setup {
     let dir = temp_dir("ac", name);
-    let rtp = 20000 + 2 * (free_port() % 10000);
     let (date, time, quiet) = slot_now();
     let store_url =
         store_url.unwrap_or_else(|| format!("sqlite://{}", dir.join("carecall.db").display()));
-    let config = dir.join("carecall.toml");
-    let text = format!(
-        "[sip]\nlisten = \"127.0.0.1:{sip}\"\n[http]\nlisten = \"127.0.0.1:{http}\"\n\
-         [rtp]\nport_min = {rtp}\nport_max = {rtp_max}\n\
-         [calls]\nring_timeout_ms = 4000\nattempt_lease_s = 10\n{extra}\n\
-         [store]\nurl = \"{store_url}\"\n\
-         [prompts]\ndir = \"{root}/prompts\"\n[dialplans]\ndir = \"{root}/dialplans\"\n\
-         [schedule]\nslots = [\"{time}\"]\nwindow_minutes = 120\n\
-         retry_offsets_minutes = [{o0}, {o1}, {o2}]\nincomplete_retry_minutes = 5\n\
-         minute_seconds = 1\nquiet_hours = {quiet}\n\
-         [[trunk]]\nname = \"carrier\"\nproxy = \"127.0.0.1:{uas_port}\"\ncaller_id = \"0300000000\"\nchannels = 40\n",
-        sip = free_port(),
-        http = free_port(),
-        rtp_max = rtp + 3999,
-        root = common::root().display(),
-        o0 = OFFSETS[0],
-        o1 = OFFSETS[1],
-        o2 = OFFSETS[2],
-    );
-    std::fs::write(&config, text).unwrap();
+    let mut s = Setup {
+        config: PathBuf::new(),
+        dir,
+        store_url,
+        date,
+        time,
+        quiet,
+        uas_port,
+    };
+    s.config = s.node_config("carecall", extra);
     let mut csv = String::from("hersys_id,name,birthday,phone,language,call_times,observation_start,observation_end,auto_call,health_center,risk\n");
     for (id, phone) in patients {
         csv.push_str(&format!(
             "{id},Test Patient,1950-04-15,{phone},ja,{time},2026-01-01,2099-12-31,true,Minato,age65\n"
         ));
     }
-    let file = dir.join("patients.csv");
+    let file = s.dir.join("patients.csv");
     std::fs::write(&file, csv).unwrap();
-    let (ok, out) = carecall(&config, &["patients", "import", file.to_str().unwrap()]);
+    let (ok, out) = carecall(&s.config, &["patients", "import", file.to_str().unwrap()]);
     assert!(ok, "import: {out}");
-    Setup {
-        dir,
-        config,
-        store_url,
-        date,
-    }
+    s
+}
+
+fn one(id: &str, phone: &str) -> [(String, String); 1] {
+    [(id.to_string(), phone.to_string())]
 }
 
 impl Setup {
+    /// Writes `NAME.toml`: this setup's store, slot and trunk with SIP and RTP ports of its
+    /// own (one per node).
+    fn node_config(&self, name: &str, extra: &str) -> PathBuf {
+        let rtp = 20000 + 2 * (free_port() % 10000);
+        let config = self.dir.join(format!("{name}.toml"));
+        let text = format!(
+            "[sip]\nlisten = \"127.0.0.1:{sip}\"\n[http]\nlisten = \"127.0.0.1:{http}\"\n\
+             [rtp]\nport_min = {rtp}\nport_max = {rtp_max}\n\
+             [calls]\nring_timeout_ms = 4000\nattempt_lease_s = 10\n{extra}\n\
+             [store]\nurl = \"{store_url}\"\n\
+             [prompts]\ndir = \"{root}/prompts\"\n[dialplans]\ndir = \"{root}/dialplans\"\n\
+             [schedule]\nslots = [\"{time}\"]\nwindow_minutes = 150\n\
+             retry_offsets_minutes = [{o0}, {o1}, {o2}]\nincomplete_retry_minutes = 5\n\
+             minute_seconds = 1\nquiet_hours = {quiet}\n\
+             [[trunk]]\nname = \"carrier\"\nproxy = \"127.0.0.1:{uas_port}\"\ncaller_id = \"0300000000\"\nchannels = 40\n",
+            sip = free_port(),
+            http = free_port(),
+            rtp_max = rtp + 3999,
+            store_url = self.store_url,
+            time = self.time,
+            quiet = self.quiet,
+            uas_port = self.uas_port,
+            root = common::root().display(),
+            o0 = OFFSETS[0],
+            o1 = OFFSETS[1],
+            o2 = OFFSETS[2],
+        );
+        std::fs::write(&config, text).unwrap();
+        config
+    }
+
     fn serve(&self, name: &str) -> Serve {
         Serve::start(&self.config, self.dir.join(format!("{name}.log")), "info")
     }
@@ -127,7 +149,7 @@ fn ms(t: SystemTime) -> i64 {
 fn a_patient_answers_and_the_completed_report_is_exported() {
     rt().block_on(async {
         let port = free_port();
-        let s = setup("answers", port, None, &[("81230001", "0311110001")], "");
+        let s = setup("answers", port, None, &one("81230001", "0311110001"), "");
         let pcap = dtmf_pcap("ac-answers", &["--schedule", &completing_keys()]);
         let pcap = pcap.display().to_string();
         let patient = tokio::spawn(sipp(
@@ -179,7 +201,7 @@ fn a_patient_answers_and_the_completed_report_is_exported() {
 /// checks that the retries followed the configured offsets.
 async fn retried_three_times(name: &str, scenario: &str, args: &[&str], outcome: &str) {
     let port = free_port();
-    let s = setup(name, port, None, &[("81230002", "0311110002")], "");
+    let s = setup(name, port, None, &one("81230002", "0311110002"), "");
     let mut sipp_args = uas(port, scenario, args);
     if let Some(m) = sipp_args.iter().position(|a| a == "-m") {
         sipp_args[m + 1] = "3".into();
@@ -236,7 +258,7 @@ fn an_unanswered_patient_is_called_again_at_the_configured_offsets() {
 fn the_wrong_number_key_stops_every_call_to_that_number() {
     rt().block_on(async {
         let port = free_port();
-        let s = setup("wrong", port, None, &[("81230003", "0311110003")], "");
+        let s = setup("wrong", port, None, &one("81230003", "0311110003"), "");
         let pcap = dtmf_pcap("ac-wrong", &["--schedule", "2:9"]);
         let pcap = pcap.display().to_string();
         let patient = tokio::spawn(sipp(
@@ -271,5 +293,197 @@ fn the_wrong_number_key_stops_every_call_to_that_number() {
         let (ok, out) = carecall(&s.config, &["calls", "now", "81230003", "--wait", "20"]);
         assert!(ok, "{out}");
         assert!(out.contains("cancelled: cancelled_wrong_number"), "{out}");
+    });
+}
+
+#[path = "common_store/mod.rs"]
+#[allow(clippy::duplicate_mod)]
+mod common_store;
+
+/// Counts the INVITEs per dialled number in a SIPp message trace.
+fn invites_per_number(trace: &std::path::Path) -> std::collections::HashMap<String, usize> {
+    let text = std::fs::read_to_string(trace).unwrap_or_default();
+    let mut counts = std::collections::HashMap::new();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("INVITE sip:") {
+            let number = rest.split('@').next().unwrap_or("").to_string();
+            *counts.entry(number).or_insert(0) += 1;
+        }
+    }
+    counts
+}
+
+#[test]
+fn three_nodes_on_one_postgresql_share_a_slot_and_survive_a_killed_node() {
+    rt().block_on(async {
+        const PATIENTS: usize = 240;
+        let schema = format!("carecall_ac_{:08x}", rand::random::<u32>());
+        let (url, admin) = common_store::pg_schema(&schema).await;
+        let port = free_port();
+        let patients: Vec<(String, String)> = (0..PATIENTS)
+            .map(|i| (format!("{}", 82000000 + i), format!("0322{:06}", i)))
+            .collect();
+        let s = setup(
+            "nodes",
+            port,
+            Some(url.clone()),
+            &patients,
+            "node_id = \"node-1\"",
+        );
+        let configs = [
+            s.config.clone(),
+            s.node_config("node-2", "node_id = \"node-2\""),
+            s.node_config("node-3", "node_id = \"node-3\""),
+        ];
+        let pcap = dtmf_pcap("ac-nodes", &["--schedule", &completing_keys()]);
+        let trace = s.dir.join("sipp-messages.log");
+        let mut args = uas(
+            port,
+            "tests/peers/sipp/patient_answers.xml",
+            &[
+                "-key",
+                "dtmf_pcap",
+                pcap.to_str().unwrap(),
+                "-set",
+                "answer_ms",
+                "200",
+                "-set",
+                "max_call_ms",
+                "60000",
+                "-trace_msg",
+                "-message_file",
+                trace.to_str().unwrap(),
+            ],
+        );
+        if let Some(m) = args.iter().position(|a| a == "-m") {
+            args[m + 1] = "100000".into();
+        }
+        let mut sipp = tokio::process::Command::new(common::sipp_bin())
+            .args(&args)
+            .arg("-nostdin")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("sipp starts");
+        let mut nodes: Vec<Serve> = configs
+            .iter()
+            .enumerate()
+            .map(|(i, c)| Serve::start(c, s.dir.join(format!("node-{}.log", i + 1)), "info"))
+            .collect();
+        let store = Store::open(&url).await.unwrap();
+        // Mid-slot, with calls on the line: kill node 2 as a crash would.
+        let deadline = std::time::Instant::now() + Duration::from_secs(90);
+        loop {
+            let rows = store.attempts_on(s.date).await.unwrap();
+            let on_line = rows
+                .iter()
+                .filter(|r| r.state == "claimed" && r.node.as_deref() == Some("node-2"))
+                .count();
+            let done = rows.iter().filter(|r| r.state == "done").count();
+            if on_line >= 5 && done >= 20 {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "node 2 never had calls: {rows:#?}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        nodes[1].kill();
+        let orphaned: Vec<_> = store
+            .attempts_on(s.date)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|r| r.state == "claimed" && r.node.as_deref() == Some("node-2"))
+            .map(|r| r.id)
+            .collect();
+        assert!(!orphaned.is_empty());
+        // The others finish the slot, taking node 2's attempts over when their leases end.
+        let deadline = std::time::Instant::now() + Duration::from_secs(240);
+        let rows = loop {
+            let rows = store.attempts_on(s.date).await.unwrap();
+            let open = rows
+                .iter()
+                .filter(|r| r.state == "pending" || r.state == "claimed")
+                .count();
+            if open == 0 && rows.len() >= PATIENTS {
+                break rows;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "slot not finished: {open} open of {}\n{}",
+                rows.len(),
+                nodes[0].log_text()
+            );
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        };
+        // Every patient completed, on the first attempt (so nobody was lost or retried). An
+        // attempt node 2 died with is dialled again by another node, unless its patient had
+        // completed the report before the crash: then the last check cancels it.
+        assert_eq!(rows.len(), PATIENTS, "one attempt per patient");
+        for r in &rows {
+            let outcome = r.outcome.as_deref();
+            if orphaned.contains(&r.id) && outcome == Some("cancelled_report_received") {
+                continue;
+            }
+            assert_eq!(outcome, Some("completed"), "{r:#?}");
+        }
+        let mut by_node = std::collections::HashMap::new();
+        for r in &rows {
+            *by_node
+                .entry(r.node.clone().unwrap_or_default())
+                .or_insert(0) += 1;
+        }
+        assert!(
+            by_node.get("node-1").copied().unwrap_or(0) > 0,
+            "{by_node:?}"
+        );
+        assert!(
+            by_node.get("node-3").copied().unwrap_or(0) > 0,
+            "{by_node:?}"
+        );
+        for id in &orphaned {
+            let r = rows.iter().find(|r| r.id == *id).unwrap();
+            assert_ne!(r.node.as_deref(), Some("node-2"), "taken over: {r:#?}");
+        }
+        // Dialled exactly once per attempt: twice only for the attempts node 2 died with.
+        let _ = sipp.kill().await;
+        let invites = invites_per_number(&trace);
+        let phone_of = |id: &carecall::store::PatientId| {
+            let r = rows.iter().find(|r| r.patient == *id).unwrap();
+            let i: usize = r.hersys_id.expose().parse::<usize>().unwrap() - 82000000;
+            patients[i].1.clone()
+        };
+        let retaken: std::collections::HashSet<String> = rows
+            .iter()
+            .filter(|r| orphaned.contains(&r.id))
+            .map(|r| phone_of(&r.patient))
+            .collect();
+        for (_, phone) in &patients {
+            let n = invites.get(phone).copied().unwrap_or(0);
+            if retaken.contains(phone) {
+                assert!((1..=2).contains(&n), "{phone}: {n} INVITEs");
+            } else {
+                assert_eq!(n, 1, "{phone}: dialled {n} times");
+            }
+        }
+        // Exactly one complete report per patient.
+        let (ok, out) = carecall(&configs[0], &["reports", "export", "--format", "json"]);
+        assert!(ok, "{out}");
+        let reports: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let complete = reports
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["complete"] == true)
+            .count();
+        assert_eq!(complete, PATIENTS);
+        drop(nodes);
+        sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+            .execute(&admin)
+            .await
+            .unwrap();
     });
 }
