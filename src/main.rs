@@ -63,6 +63,8 @@ enum Command {
     },
     /// Benchmark: an in-process engine under many concurrent SIP+RTP calls with DTMF.
     Loadgen(cli::loadgen::Args),
+    /// Benchmark: planning and claiming one slot of many patients on a real store.
+    Schedbench(cli::schedbench::Args),
 }
 
 #[derive(Subcommand)]
@@ -135,6 +137,7 @@ fn main() -> ExitCode {
             CallsCommand::Now { hersys_id, wait } => cli::calls::now(c, hersys_id, wait),
         }),
         Command::Loadgen(args) => cli::loadgen::run(args),
+        Command::Schedbench(args) => cli::schedbench::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
