@@ -17,6 +17,10 @@ ALTER TABLE call_attempts ADD COLUMN manual BOOLEAN NOT NULL DEFAULT FALSE;
 -- The slot instant (UTC ms): a report at or after it cancels the slot's remaining attempts.
 ALTER TABLE call_attempts ADD COLUMN slot_at BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX call_attempts_patient ON call_attempts (patient_id, state);
+-- Claims read pending attempts in call order (priority, due time) and expired leases; these
+-- keep a claim an index range scan however many attempts a slot holds.
+CREATE INDEX call_attempts_pending ON call_attempts (priority DESC, due_at, id) WHERE state = 'pending';
+CREATE INDEX call_attempts_leased ON call_attempts (lease_until) WHERE state = 'claimed';
 
 -- One row per planned slot: the node that inserts it plans the slot (in the same transaction),
 -- so nodes sharing a store plan each slot once; re-planning (patients changed) is leased too.

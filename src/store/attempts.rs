@@ -71,23 +71,27 @@ pub(super) const INSERT_ATTEMPT: &str = "INSERT INTO call_attempts \
      (patient_id, slot_date, slot_time, attempt, due_at, window_end, priority, slot_at, manual) \
      VALUES ($1, date($2), $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING";
 
-const CLAIM_POSTGRES: &str =
-    "UPDATE call_attempts SET state = 'claimed', claimed_by = $1, lease_until = $2 \
+/// Claims expired leases first (a dead node's calls), then pending attempts in call order.
+/// `{lock}` is `FOR UPDATE SKIP LOCKED` on PostgreSQL (nodes skip each other's rows) and
+/// empty on SQLite (one writer at a time).
+const CLAIM: &str = "UPDATE call_attempts SET state = 'claimed', claimed_by = $1, lease_until = $2 \
      WHERE id IN (SELECT id FROM call_attempts \
-       WHERE ((state = 'pending' AND due_at <= $3) OR (state = 'claimed' AND lease_until < $3)) \
-         AND window_end > $3 \
-       ORDER BY priority DESC, due_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) \
+       WHERE {which} AND window_end > $3 \
+       ORDER BY {order} LIMIT $4 {lock}) \
      RETURNING id, patient_id, CAST(slot_date AS TEXT) AS slot_date, slot_time, attempt, \
        due_at, window_end, slot_at, priority, manual";
 
-const CLAIM_SQLITE: &str =
-    "UPDATE call_attempts SET state = 'claimed', claimed_by = $1, lease_until = $2 \
-     WHERE id IN (SELECT id FROM call_attempts \
-       WHERE ((state = 'pending' AND due_at <= $3) OR (state = 'claimed' AND lease_until < $3)) \
-         AND window_end > $3 \
-       ORDER BY priority DESC, due_at, id LIMIT $4) \
-     RETURNING id, patient_id, CAST(slot_date AS TEXT) AS slot_date, slot_time, attempt, \
-       due_at, window_end, slot_at, priority, manual";
+fn claim_sql(postgres: bool, expired: bool) -> String {
+    let (which, order) = if expired {
+        ("state = 'claimed' AND lease_until < $3", "lease_until")
+    } else {
+        ("state = 'pending' AND due_at <= $3", "priority DESC, due_at, id")
+    };
+    CLAIM
+        .replace("{which}", which)
+        .replace("{order}", order)
+        .replace("{lock}", if postgres { "FOR UPDATE SKIP LOCKED" } else { "" })
+}
 
 impl Store {
     /// Records planned attempts; one already recorded (same patient, slot and number) is left
@@ -128,20 +132,27 @@ impl Store {
     ) -> Result<Vec<ClaimedAttempt>, StoreError> {
         let at = millis(now)?;
         let until = millis(now + lease)?;
-        let sql = match self.backend {
-            super::Backend::Postgres(_) => CLAIM_POSTGRES,
-            super::Backend::Sqlite(_) => CLAIM_SQLITE,
-        };
+        let postgres = matches!(self.backend, super::Backend::Postgres(_));
+        let queries = [claim_sql(postgres, true), claim_sql(postgres, false)];
         let mut claimed = Vec::new();
         on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
-            let rows = sqlx::query(sql)
-                .bind(node)
-                .bind(until)
-                .bind(at)
-                .bind(i64::from(limit))
-                .fetch_all(&mut *tx)
-                .await?;
+            let mut rows = Vec::new();
+            for sql in &queries {
+                let left = i64::from(limit) - rows.len() as i64;
+                if left <= 0 {
+                    break;
+                }
+                rows.extend(
+                    sqlx::query(sql)
+                        .bind(node)
+                        .bind(until)
+                        .bind(at)
+                        .bind(left)
+                        .fetch_all(&mut *tx)
+                        .await?,
+                );
+            }
             for row in rows {
                 let patient: i64 = row.try_get("patient_id")?;
                 let who = sqlx::query("SELECT phone, language FROM patients WHERE id = $1")
@@ -171,7 +182,7 @@ impl Store {
             }
             tx.commit().await?;
         });
-        claimed.sort_by_key(|c| c.id);
+        claimed.sort_by_key(|c| (std::cmp::Reverse(c.priority), c.due_at, c.id));
         Ok(claimed)
     }
 
