@@ -49,20 +49,36 @@ macro_rules! on_pool {
 }
 
 mod attempts;
+mod audit;
 mod calls;
 mod error;
 mod identify;
 mod import;
 mod patients;
+mod patients_api;
 mod reports;
 mod schedule;
+mod staff;
+mod staff_reports;
 
 pub use attempts::{AttemptId, ClaimedAttempt, NewAttempt};
+pub use audit::{Actor, AuditFilter, AuditRow};
 pub use calls::CallRecord;
 pub use error::{FieldProblem, ImportError, StoreError};
 pub use identify::{Identification, PatientRef};
 pub use patients::ImportSummary;
+pub use patients_api::{
+    write_patients_csv, PatientFields, PatientFilter, PatientRecord, PatientWriteError,
+    ScopedImportError,
+};
 pub use schedule::{AttemptRow, PatientState};
+pub use staff::{
+    Centre, CentreId, CentreScope, NewStaff, Role, Session, SessionKind, StaffAccount, StaffChange,
+    StaffError, StaffId,
+};
+pub use staff_reports::{Day, DayRow, Reading};
+
+pub(crate) use import::normalise_phone;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
