@@ -208,15 +208,15 @@ impl Store {
         let inserted = on_pool!(self, pool => {
             async {
                 let mut tx = pool.begin_write().await?;
-                if fields.auto_call && phone_taken!(&mut *tx, &fields.phone, None::<PatientId>)? {
-                    return Err(PatientWriteError::PhoneTaken);
-                }
                 let exists = sqlx::query("SELECT id FROM patients WHERE hersys_id = $1")
                     .bind(&fields.hersys_id)
                     .fetch_optional(&mut *tx)
                     .await?;
                 if exists.is_some() {
                     return Err(PatientWriteError::DuplicateId);
+                }
+                if fields.auto_call && phone_taken!(&mut *tx, &fields.phone, None::<PatientId>)? {
+                    return Err(PatientWriteError::PhoneTaken);
                 }
                 let v = FieldValues::of(fields);
                 let id: i64 = sqlx::query(sql)
