@@ -23,6 +23,8 @@ on_both_backends!(
     every_personal_data_read_is_in_the_audit_log,
     failed_logins_are_rate_limited,
     staff_enter_a_phone_report_and_calls_are_queued_and_listed,
+    sessions_end_at_expiry_deactivation_or_a_new_password,
+    the_audit_log_is_append_only,
 );
 
 /// The secrets of [`patients_csv`], for the log check.
@@ -688,6 +690,160 @@ async fn staff_enter_a_phone_report_and_calls_are_queued_and_listed(db: Db) {
     ok(&backlog);
     assert!(backlog.json()["slots"].is_array());
     assert_no_personal_data(&SECRETS);
+}
+
+async fn sessions_end_at_expiry_deactivation_or_a_new_password(db: Db) {
+    use carecall::store::{NewStaff, Role, SessionKind, StaffChange, StaffError};
+    use std::time::Duration;
+    let store = &db.store;
+    let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    let minato = store.create_centre("Minato").await.unwrap();
+    assert!(matches!(
+        store.create_centre("Minato").await,
+        Err(StaffError::Duplicate(_))
+    ));
+    let new = NewStaff {
+        username: "ito".into(),
+        password_hash: "$argon2id$x".into(),
+        role: Role::Staff,
+        centre: None,
+    };
+    assert!(matches!(
+        store.create_staff(&new, t0).await,
+        Err(StaffError::CentreRequired)
+    ));
+    let ito = store
+        .create_staff(
+            &NewStaff {
+                centre: Some(minato.id),
+                ..new.clone()
+            },
+            t0,
+        )
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .create_staff(
+                &NewStaff {
+                    centre: Some(minato.id),
+                    ..new
+                },
+                t0
+            )
+            .await,
+        Err(StaffError::Duplicate("username"))
+    ));
+    let hour = Duration::from_secs(3600);
+    for (token, kind) in [("a", SessionKind::Token), ("b", SessionKind::Cookie)] {
+        store
+            .create_session(token, ito.id, kind, "csrf", t0, t0 + hour)
+            .await
+            .unwrap();
+    }
+    let live = store
+        .session("b", t0 + hour / 2)
+        .await
+        .unwrap()
+        .expect("live session");
+    assert_eq!(
+        (
+            live.kind,
+            live.staff.username.as_str(),
+            live.csrf_token.as_str()
+        ),
+        (SessionKind::Cookie, "ito", "csrf")
+    );
+    assert!(
+        store.session("a", t0 + hour).await.unwrap().is_none(),
+        "expired at its end"
+    );
+    assert!(store.session("zzz", t0).await.unwrap().is_none());
+    let change = StaffChange {
+        active: Some(false),
+        ..StaffChange::default()
+    };
+    store.update_staff(ito.id, &change).await.unwrap();
+    assert!(
+        store.session("b", t0).await.unwrap().is_none(),
+        "deactivation ends sessions"
+    );
+    store
+        .update_staff(
+            ito.id,
+            &StaffChange {
+                active: Some(true),
+                ..StaffChange::default()
+            },
+        )
+        .await
+        .unwrap();
+    store
+        .create_session("c", ito.id, SessionKind::Token, "x", t0, t0 + hour)
+        .await
+        .unwrap();
+    let change = StaffChange {
+        password_hash: Some("$argon2id$y".into()),
+        ..StaffChange::default()
+    };
+    store.update_staff(ito.id, &change).await.unwrap();
+    assert!(
+        store.session("c", t0).await.unwrap().is_none(),
+        "a new password ends sessions"
+    );
+    let (_, hash) = store.staff_credentials("ito").await.unwrap().unwrap();
+    assert_eq!(hash, "$argon2id$y");
+}
+
+async fn the_audit_log_is_append_only(db: Db) {
+    use carecall::store::{Actor, AuditFilter};
+    let actor = Actor {
+        staff: None,
+        username: "someone".into(),
+    };
+    db.store
+        .audit(&actor, "login.failed", &[], "", SystemTime::now())
+        .await
+        .unwrap();
+    let rows = db.store.audit_log(&AuditFilter::default()).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        (rows[0].action.as_str(), rows[0].patient),
+        ("login.failed", None)
+    );
+    let url = db.url.clone();
+    let changed = async {
+        if url.starts_with("sqlite") {
+            let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+            let update = sqlx::query("UPDATE audit_log SET username = 'x'")
+                .execute(&pool)
+                .await;
+            let delete = sqlx::query("DELETE FROM audit_log").execute(&pool).await;
+            pool.close().await;
+            (update.is_ok(), delete.is_ok())
+        } else {
+            let pool = sqlx::PgPool::connect(&url).await.unwrap();
+            let update = sqlx::query("UPDATE audit_log SET username = 'x'")
+                .execute(&pool)
+                .await;
+            let delete = sqlx::query("DELETE FROM audit_log").execute(&pool).await;
+            pool.close().await;
+            (update.is_ok(), delete.is_ok())
+        }
+    };
+    assert_eq!(
+        changed.await,
+        (false, false),
+        "UPDATE and DELETE are refused"
+    );
+    assert_eq!(
+        db.store
+            .audit_log(&AuditFilter::default())
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 /// The real binary: `carecall staff add` reads the password from standard input, and

@@ -2,7 +2,9 @@
 //!
 //! Owns: the database connection pool, the schema (`migrations/sqlite`, `migrations/postgres`,
 //! run at open), patients and their CSV import, Health Call identification and its lockout,
-//! reports and answers, call records, automatic-call attempts and their leases. Must not touch: the clock (every time is an argument),
+//! reports and answers, call records, automatic-call attempts and their leases, and for the
+//! staff API: health centres, staff accounts and their sessions, the audit log, patients and
+//! reports within a centre's scope. Must not touch: the clock (every time is an argument),
 //! sockets other than the database's, logging of personal data (values travel in
 //! `crate::pii::Redacted`; errors name tables, lines and fields, never values).
 //!

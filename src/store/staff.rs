@@ -368,7 +368,8 @@ impl Store {
             .ok_or(StaffError::UnknownStaff)
     }
 
-    /// Records a session keyed by `token_hash` (never the token itself).
+    /// Records a session keyed by `token_hash` (never the token itself), and deletes the
+    /// sessions that expired before `now` (so reads stay read-only).
     pub async fn create_session(
         &self,
         token_hash: &str,
@@ -380,6 +381,10 @@ impl Store {
     ) -> Result<(), StoreError> {
         let (at, until) = (millis(now)?, millis(expires_at)?);
         on_pool!(self, pool => {
+            sqlx::query("DELETE FROM staff_sessions WHERE expires_at <= $1")
+                .bind(at)
+                .execute(pool)
+                .await?;
             sqlx::query(
                 "INSERT INTO staff_sessions (token_hash, staff_id, kind, csrf_token, created_at, \
                  expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
@@ -397,7 +402,7 @@ impl Store {
     }
 
     /// The live session for `token_hash` at `now`: `None` when unknown, expired, or its
-    /// account is inactive. Expired sessions are deleted on the way.
+    /// account is inactive. Read-only (expired rows go at the next login).
     pub async fn session(
         &self,
         token_hash: &str,
@@ -411,10 +416,6 @@ impl Store {
              WHERE t.token_hash = $1 AND t.expires_at > $2 AND s.active"
         );
         let session = on_pool!(self, pool => {
-            sqlx::query("DELETE FROM staff_sessions WHERE expires_at <= $1")
-                .bind(at)
-                .execute(pool)
-                .await?;
             match sqlx::query(&sql).bind(token_hash).bind(at).fetch_optional(pool).await? {
                 None => None,
                 Some(r) => {
