@@ -71,6 +71,8 @@ enum Command {
     },
     /// Benchmark: an in-process engine under many concurrent SIP+RTP calls with DTMF.
     Loadgen(cli::loadgen::Args),
+    /// Benchmark: planning and claiming one slot of many patients on a real store.
+    Schedbench(cli::schedbench::Args),
 }
 
 #[derive(Subcommand)]
@@ -168,6 +170,7 @@ fn main() -> ExitCode {
             } => cli::staff::add(c, username, role, centre),
         }),
         Command::Loadgen(args) => cli::loadgen::run(args),
+        Command::Schedbench(args) => cli::schedbench::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

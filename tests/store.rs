@@ -31,6 +31,8 @@ on_both_backends!(
     a_dead_nodes_claims_are_taken_over_when_the_lease_runs_out,
     concurrent_claims_never_share_an_attempt,
     pending_attempts_of_a_slot_can_be_cancelled,
+    a_slot_is_planned_once_across_nodes_and_replanned_later,
+    reports_wrong_numbers_and_closed_windows_end_waiting_attempts,
 );
 
 async fn identification_gives_one_outcome_for_any_mistake(db: Db) {

@@ -5,6 +5,7 @@ pub mod check;
 pub mod loadgen;
 pub mod patients;
 pub mod reports;
+pub mod schedbench;
 pub mod serve;
 pub mod staff;
 

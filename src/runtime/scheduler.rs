@@ -235,7 +235,12 @@ impl Scheduler {
                 return self.release(&claim, now + Duration::from_secs(5)).await;
             }
         };
-        let check = if claim.manual {
+        let check = if claim.manual && patient.number_blocked {
+            // Staff may call any time, but never a number its answerer said is wrong.
+            DialCheck::Finish(crate::schedule::Finish::Cancelled(
+                crate::schedule::CancelReason::WrongNumber,
+            ))
+        } else if claim.manual {
             DialCheck::Dial
         } else {
             let state = self.pacer.claimed_state(&claim);

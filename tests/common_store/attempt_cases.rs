@@ -238,3 +238,117 @@ where
     }
     out
 }
+
+/// Slot 09:00 of 2025-05-01 planned for all three patients by a node.
+fn firsts(ps: &[PatientId]) -> Vec<NewAttempt> {
+    ps.iter()
+        .enumerate()
+        .map(|(i, p)| attempt(*p, 1, 60 * i as u64, 0))
+        .collect()
+}
+
+pub async fn a_slot_is_planned_once_across_nodes_and_replanned_later(db: Db) {
+    let [a, b, c] = three(&db).await;
+    let every = Duration::from_secs(300);
+    let planned = db
+        .store
+        .plan_slot("node-1", slot(), &firsts(&[a, b]), at(0), every)
+        .await
+        .unwrap();
+    assert_eq!(planned, Some(2));
+    let again = db
+        .store
+        .plan_slot("node-2", slot(), &firsts(&[a, b, c]), at(10), every)
+        .await
+        .unwrap();
+    assert_eq!(again, None, "planned a moment ago by node-1");
+    // After the re-plan interval, only the patient added since is new.
+    let later = db
+        .store
+        .plan_slot("node-2", slot(), &firsts(&[a, b, c]), at(400), every)
+        .await
+        .unwrap();
+    assert_eq!(later, Some(1));
+    assert_eq!(db.store.attempts_on(slot().date).await.unwrap().len(), 3);
+}
+
+pub async fn reports_wrong_numbers_and_closed_windows_end_waiting_attempts(db: Db) {
+    let [a, b, c] = three(&db).await;
+    db.store
+        .enqueue_attempts(&firsts(&[a, b, c]))
+        .await
+        .unwrap();
+    // A complete report after the slot instant cancels a's attempt.
+    assert_eq!(
+        db.store
+            .cancel_attempts_after_report(a, at(5))
+            .await
+            .unwrap(),
+        1
+    );
+    // The wrong-number key: b's number is blocked and its attempts cancelled.
+    assert!(!db.store.number_blocked(b).await.unwrap());
+    assert_eq!(
+        db.store
+            .block_number(b, Some("call-1"), at(6))
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(db.store.number_blocked(b).await.unwrap());
+    let state = db.store.patient_state(b).await.unwrap().unwrap();
+    assert!(state.number_blocked);
+    // A claimed attempt given back is due again, then swept once its window closed.
+    let lease = Duration::from_secs(60);
+    let claimed = db
+        .store
+        .claim_due_attempts("n", at(200), lease, 5)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].patient, c);
+    assert!(db
+        .store
+        .release_attempt(claimed[0].id, "n", at(300))
+        .await
+        .unwrap());
+    assert!(db
+        .store
+        .claim_due_attempts("n", at(250), lease, 5)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(db.store.sweep_missed_attempts(at(3600)).await.unwrap(), 1);
+    let rows = db.store.attempts_on(slot().date).await.unwrap();
+    let outcome = |p: PatientId| {
+        let r = rows.iter().find(|r| r.patient == p).unwrap();
+        (r.state.clone(), r.outcome.clone().unwrap_or_default())
+    };
+    assert_eq!(
+        outcome(a),
+        ("cancelled".into(), "cancelled_report_received".into())
+    );
+    assert_eq!(
+        outcome(b),
+        ("cancelled".into(), "cancelled_wrong_number".into())
+    );
+    assert_eq!(outcome(c), ("cancelled".into(), "missed_capacity".into()));
+    // Calls staff ask for in the same minute get their own attempt numbers.
+    let one = db
+        .store
+        .request_call_now(a, slot(), at(10), lease)
+        .await
+        .unwrap();
+    let two = db
+        .store
+        .request_call_now(a, slot(), at(11), lease)
+        .await
+        .unwrap();
+    assert_ne!(one, two);
+    let row = db.store.attempt(two).await.unwrap().unwrap();
+    assert!(row.manual);
+    assert_eq!(
+        row.attempt, 3,
+        "after the planned attempt 1 and the first call now"
+    );
+}
