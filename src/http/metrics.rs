@@ -326,3 +326,61 @@ fn render(state: &AppState) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rtp::{Digit, DigitEvent, DigitMethod};
+    use crate::sip::outcome::Disposition;
+    use std::time::Duration;
+
+    #[test]
+    fn call_events_fold_into_active_totals_digits_and_durations() {
+        let m = CallMetrics::default();
+        let t0 = Instant::now();
+        m.record(
+            CallEvent::Started {
+                call: 1,
+                direction: Direction::Inbound,
+            },
+            t0,
+        );
+        m.record(
+            CallEvent::Started {
+                call: 2,
+                direction: Direction::Outbound,
+            },
+            t0,
+        );
+        let digit = DigitEvent {
+            digit: Digit::Num(5),
+            method: DigitMethod::Rfc4733,
+        };
+        m.record(CallEvent::Digit { call: 1, digit }, t0);
+        {
+            let f = m.inner.lock().unwrap();
+            assert_eq!(f.active.len(), 2);
+            assert_eq!(f.digits.get("rfc4733"), Some(&1));
+        }
+        let ended = CallEvent::Ended {
+            call: 1,
+            disposition: Disposition::Answered,
+            sip_status: 200,
+        };
+        m.record(ended.clone(), t0 + Duration::from_secs(42));
+        m.record(ended, t0 + Duration::from_secs(43));
+        let f = m.inner.lock().unwrap();
+        assert_eq!(
+            f.active.len(),
+            1,
+            "an ended call is no longer active; a repeat is ignored"
+        );
+        assert_eq!(f.calls.get(&("inbound", "answered")), Some(&1));
+        assert_eq!((f.duration_count, f.duration_sum), (1, 42.0));
+        assert_eq!(
+            f.duration_buckets[..5],
+            [0, 0, 0, 0, 1],
+            "42 s falls in le=60 and above"
+        );
+    }
+}
