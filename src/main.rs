@@ -61,6 +61,14 @@ enum Command {
         #[arg(long, global = true)]
         config: Option<PathBuf>,
     },
+    /// Staff accounts of the staff API: add.
+    Staff {
+        #[command(subcommand)]
+        command: StaffCommand,
+        /// Configuration file (default: ./carecall.toml if present, else built-in defaults).
+        #[arg(long, global = true)]
+        config: Option<PathBuf>,
+    },
     /// Benchmark: an in-process engine under many concurrent SIP+RTP calls with DTMF.
     Loadgen(cli::loadgen::Args),
     /// Benchmark: planning and claiming one slot of many patients on a real store.
@@ -102,6 +110,24 @@ enum CallsCommand {
 }
 
 #[derive(Subcommand)]
+enum StaffCommand {
+    /// Create a staff account. The password is read from CARECALL_STAFF_PASSWORD or the first
+    /// line of standard input (never an argument).
+    Add {
+        /// Login name.
+        #[arg(long)]
+        username: String,
+        /// `staff` or `admin`.
+        #[arg(long, default_value = "staff")]
+        role: String,
+        /// Health centre name (created if missing); required for staff, optional for an admin
+        /// (an admin without one sees every centre).
+        #[arg(long)]
+        centre: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
 enum ReportsCommand {
     /// Write reports to standard output.
     Export {
@@ -135,6 +161,13 @@ fn main() -> ExitCode {
         Command::Calls { command, config } => load(config.as_deref()).and_then(|c| match command {
             CallsCommand::Plan { date } => cli::calls::plan(c, date),
             CallsCommand::Now { hersys_id, wait } => cli::calls::now(c, hersys_id, wait),
+        }),
+        Command::Staff { command, config } => load(config.as_deref()).and_then(|c| match command {
+            StaffCommand::Add {
+                username,
+                role,
+                centre,
+            } => cli::staff::add(c, username, role, centre),
         }),
         Command::Loadgen(args) => cli::loadgen::run(args),
         Command::Schedbench(args) => cli::schedbench::run(args),

@@ -7,6 +7,7 @@ pub mod patients;
 pub mod reports;
 pub mod schedbench;
 pub mod serve;
+pub mod staff;
 
 use carecall::config::Config;
 use carecall::store::Store;
@@ -26,6 +27,12 @@ pub enum CliError {
     /// The engine could not start.
     #[error(transparent)]
     Runtime(#[from] carecall::runtime::RuntimeError),
+    /// The staff HTTP API could not start.
+    #[error(transparent)]
+    Http(#[from] carecall::http::HttpError),
+    /// A staff account could not be created.
+    #[error("staff account: {0}")]
+    Staff(String),
     /// An I/O failure outside the engine (the tokio runtime, a socket of the load generator).
     #[error("{0}")]
     Io(#[from] std::io::Error),

@@ -1,6 +1,7 @@
 //! `carecall serve` and `carecall demo`.
 
 use carecall::config::Config;
+use carecall::http::HttpServer;
 use carecall::runtime::{Assets, Engine};
 
 use super::CliError;
@@ -37,12 +38,17 @@ fn serve(config: Config, demo_patients: Option<&'static str>) -> Result<(), CliE
                 "demo patients loaded"
             );
         }
-        let engine = Engine::start(config, assets.prompts, flows, Some(store)).await?;
-        tracing::info!(sip = %engine.sip_addr(), "carecall ready");
+        let http_config = config.clone();
+        let engine = Engine::start(config, assets.prompts, flows, Some(store.clone())).await?;
+        let http = HttpServer::start(http_config, store, Some(engine.subscribe())).await?;
+        http.set_ready(true);
+        tracing::info!(sip = %engine.sip_addr(), http = %http.local_addr(), "carecall ready");
         carecall::runtime::notify_ready();
         wait_for_stop().await;
         tracing::info!(active = engine.active_calls(), "stopping: draining calls");
+        http.set_ready(false);
         engine.shutdown().await;
+        http.shutdown().await;
         Ok(())
     })
 }

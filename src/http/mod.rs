@@ -1,1 +1,162 @@
-//! Staff HTTP API, staff page and metrics.
+//! Staff HTTP API (`/api/v1/…`, JSON, OpenAPI at `/api/v1/openapi.json`), Prometheus
+//! `/metrics`, `/healthz` and `/readyz`, served by `carecall serve` on `[http] listen`.
+//!
+//! Owns: the HTTP listener, request parsing and per-field validation, authentication
+//! (Argon2id passwords, bearer tokens, session cookie with CSRF token, login rate limits),
+//! the centre scope of every request, and writing the audit log for every read or change of
+//! personal data. Must not touch: SQL (handlers call [`crate::store`]), call logic, the clock
+//! outside [`crate::clock`]. Logs name routes (path templates such as
+//! `/api/v1/patients/{id}`), never a path, query, body or personal value.
+//!
+//! The route table ([`routes::ROUTES`]) is the one list of endpoints: the router is built
+//! from it and a test checks it against the OpenAPI document both ways.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::{broadcast, watch};
+
+use crate::config::Config;
+use crate::runtime::CallEvent;
+use crate::store::Store;
+
+mod admin;
+mod auth;
+mod calls;
+mod error;
+mod limiter;
+pub mod metrics;
+mod openapi;
+mod patient_input;
+mod patients;
+mod reports;
+pub mod routes;
+pub mod secret;
+
+pub use error::{ApiError, FieldErrors};
+pub use limiter::{LoginLimiter, LoginLimits};
+
+/// The HTTP server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    /// The `[http] listen` address could not be bound.
+    #[error("cannot listen for HTTP on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    config: Config,
+    limiter: Mutex<LoginLimiter>,
+    metrics: metrics::CallMetrics,
+    ready: AtomicBool,
+}
+
+impl AppState {
+    /// State over `store` with `config` (the schedule's zone and slots, the flag thresholds).
+    pub fn new(store: Store, config: Config) -> AppState {
+        AppState {
+            inner: Arc::new(Inner {
+                store,
+                config,
+                limiter: Mutex::new(LoginLimiter::new(LoginLimits::default())),
+                metrics: metrics::CallMetrics::default(),
+                ready: AtomicBool::new(false),
+            }),
+        }
+    }
+
+    pub(crate) fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub(crate) fn config(&self) -> &Config {
+        &self.inner.config
+    }
+}
+
+/// A running HTTP server.
+pub struct HttpServer {
+    addr: SocketAddr,
+    state: AppState,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl HttpServer {
+    /// Binds `config.http_listen` and serves the API over `store`. `events` (the engine's
+    /// call events) feed the call metrics; `None` leaves them at zero. Not ready
+    /// (`/readyz` 503) until [`HttpServer::set_ready`].
+    pub async fn start(
+        config: Config,
+        store: Store,
+        events: Option<broadcast::Receiver<CallEvent>>,
+    ) -> Result<HttpServer, HttpError> {
+        let addr = config.http_listen;
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| HttpError::Bind { addr, source })?;
+        let addr = listener.local_addr().unwrap_or(addr);
+        let state = AppState::new(store, config);
+        if let Some(events) = events {
+            tokio::spawn(metrics::collect(state.clone(), events));
+        }
+        let app = routes::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+        let (stop, mut stopped) = watch::channel(false);
+        let task = tokio::spawn(async move {
+            let shutdown = async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            };
+            if let Err(e) = axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown)
+                .await
+            {
+                tracing::error!(error = %e, "HTTP server failed");
+            }
+        });
+        tracing::info!(http = %addr, "staff API listening");
+        Ok(HttpServer {
+            addr,
+            state,
+            stop,
+            task,
+        })
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Marks the engine started (`true`) or stopping (`false`) for `/readyz`.
+    pub fn set_ready(&self, ready: bool) {
+        self.state.inner.ready.store(ready, Ordering::SeqCst);
+    }
+
+    /// Stops accepting connections and waits for requests in progress.
+    pub async fn shutdown(self) {
+        self.set_ready(false);
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
+/// `t` as RFC 3339 UTC with milliseconds.
+pub(crate) fn utc(t: std::time::SystemTime) -> String {
+    crate::report::date::epoch_millis(t)
+        .map(crate::report::date::rfc3339_utc)
+        .unwrap_or_default()
+}

@@ -31,6 +31,7 @@ pub mod telemetry;
 
 pub use assets::{AssetProblems, Assets, REQUIRED_DIALPLANS};
 pub use media::{MediaPool, MediaStats};
+pub use reports::STORE_ERRORS;
 
 /// A failure to start the engine.
 #[derive(Debug, thiserror::Error)]

@@ -2,7 +2,9 @@
 //!
 //! Owns: the database connection pool, the schema (`migrations/sqlite`, `migrations/postgres`,
 //! run at open), patients and their CSV import, Health Call identification and its lockout,
-//! reports and answers, call records, automatic-call attempts and their leases. Must not touch: the clock (every time is an argument),
+//! reports and answers, call records, automatic-call attempts and their leases, and for the
+//! staff API: health centres, staff accounts and their sessions, the audit log, patients and
+//! reports within a centre's scope. Must not touch: the clock (every time is an argument),
 //! sockets other than the database's, logging of personal data (values travel in
 //! `crate::pii::Redacted`; errors name tables, lines and fields, never values).
 //!
@@ -49,20 +51,36 @@ macro_rules! on_pool {
 }
 
 mod attempts;
+mod audit;
 mod calls;
 mod error;
 mod identify;
 mod import;
 mod patients;
+mod patients_api;
 mod reports;
 mod schedule;
+mod staff;
+mod staff_reports;
 
 pub use attempts::{AttemptId, ClaimedAttempt, NewAttempt};
+pub use audit::{Actor, AuditFilter, AuditRow};
 pub use calls::CallRecord;
 pub use error::{FieldProblem, ImportError, StoreError};
 pub use identify::{Identification, PatientRef};
 pub use patients::ImportSummary;
+pub use patients_api::{
+    write_patients_csv, PatientFields, PatientFilter, PatientRecord, PatientWriteError,
+    ScopedImportError,
+};
 pub use schedule::{AttemptRow, PatientState};
+pub use staff::{
+    Centre, CentreId, CentreScope, NewStaff, Role, Session, SessionKind, StaffAccount, StaffChange,
+    StaffError, StaffId,
+};
+pub use staff_reports::{Day, DayRow, Reading};
+
+pub(crate) use import::normalise_phone;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");

@@ -232,7 +232,11 @@ fn encode(value: AnswerValue) -> (Option<i64>, Option<&'static str>) {
     }
 }
 
-fn decode(kind: String, num: Option<i64>, text: Option<String>) -> Result<AnswerValue, StoreError> {
+pub(crate) fn decode(
+    kind: String,
+    num: Option<i64>,
+    text: Option<String>,
+) -> Result<AnswerValue, StoreError> {
     let value = match (kind.as_str(), num, text.as_deref()) {
         ("temperature", Some(n), None) => u16::try_from(n).ok().map(AnswerValue::TemperatureTenths),
         ("spo2", None, None) => Some(AnswerValue::Spo2(None)),
