@@ -2,7 +2,8 @@
 //!
 //! Owns: the database connection pool, the schema (`migrations/sqlite`, `migrations/postgres`,
 //! run at open), patients and their CSV import, Health Call identification and its lockout,
-//! reports and answers, call records, automatic-call attempts and their leases. Must not touch: the clock (every time is an argument),
+//! reports and answers, call records, automatic-call attempts and their leases, and the
+//! red-report alert outbox. Must not touch: the clock (every time is an argument),
 //! sockets other than the database's, logging of personal data (values travel in
 //! `crate::pii::Redacted`; errors name tables, lines and fields, never values).
 //!
@@ -48,6 +49,7 @@ macro_rules! on_pool {
     };
 }
 
+mod alerts;
 mod attempts;
 mod calls;
 mod error;
@@ -56,6 +58,7 @@ mod import;
 mod patients;
 mod reports;
 
+pub use alerts::{AlertId, AlertRecord, AlertStatus, AttemptResult, DeliveryAttempt, DueAlert};
 pub use attempts::{AttemptId, ClaimedAttempt, NewAttempt};
 pub use calls::CallRecord;
 pub use error::{FieldProblem, ImportError, StoreError};
