@@ -25,4 +25,4 @@ mod worker;
 pub use client::{PostError, WebhookClient};
 pub use retry::{RetryPolicy, MAX_DELAY};
 pub use url::{WebhookUrl, WebhookUrlError};
-pub use worker::Alerts;
+pub use worker::{AlertCounters, Alerts, ALERT_COUNTERS};

@@ -1,6 +1,7 @@
 //! The outbox worker: one tokio task that claims due alerts from the store, posts them and
 //! records each attempt; and [`Alerts`], the handle calls use to enqueue a red report.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -18,6 +19,24 @@ const BATCH: u32 = 16;
 const POLL: Duration = Duration::from_secs(5);
 /// The pause after the store failed.
 const STORE_BACKOFF: Duration = Duration::from_secs(2);
+
+/// Delivery counters for `/metrics`: `carecall_alert_attempts_total{result="delivered"}` and
+/// `{result="failed"}`, and `carecall_alerts_given_up_total`.
+pub struct AlertCounters {
+    /// Attempts the webhook answered with 2xx.
+    pub delivered: AtomicU64,
+    /// Attempts that failed (status, timeout or connection).
+    pub failed: AtomicU64,
+    /// Alerts whose last allowed attempt failed.
+    pub given_up: AtomicU64,
+}
+
+/// This process's delivery counters.
+pub static ALERT_COUNTERS: AlertCounters = AlertCounters {
+    delivered: AtomicU64::new(0),
+    failed: AtomicU64::new(0),
+    given_up: AtomicU64::new(0),
+};
 
 /// The handle calls use: enqueue a report if it is red, and wake the worker. Cheap to clone.
 /// A disabled handle (no webhook configured) does nothing.
@@ -161,6 +180,7 @@ impl Worker {
         let at = crate::clock::wall_now();
         let result = match posted {
             Ok(status) => {
+                ALERT_COUNTERS.delivered.fetch_add(1, Ordering::Relaxed);
                 tracing::info!(
                     alert = alert.id.0,
                     report = alert.report.0,
@@ -174,6 +194,10 @@ impl Worker {
             }
             Err(e) => {
                 let retry_at = self.policy.retry_at(alert.attempt, at);
+                ALERT_COUNTERS.failed.fetch_add(1, Ordering::Relaxed);
+                if retry_at.is_none() {
+                    ALERT_COUNTERS.given_up.fetch_add(1, Ordering::Relaxed);
+                }
                 tracing::warn!(
                     alert = alert.id.0,
                     report = alert.report.0,

@@ -363,6 +363,10 @@ pub async fn an_unreachable_webhook_is_given_up_after_the_last_attempt(db: Db) {
     alerts.notify(red).await.unwrap().unwrap();
     let record = settled(&db.store, red).await;
     assert_eq!((record.status, record.attempts), (AlertStatus::Failed, 2));
+    let given_up = carecall::alert::ALERT_COUNTERS
+        .given_up
+        .load(std::sync::atomic::Ordering::Relaxed);
+    assert!(given_up >= 1, "counted for /metrics");
     assert!(record.deliveries.iter().all(|d| d.http_status.is_none()));
     let error = record.last_error.unwrap_or_default();
     assert!(error.contains("onnect"), "{error}");
