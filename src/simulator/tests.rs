@@ -407,3 +407,41 @@ fn prompts_are_served_as_wav() {
     );
     assert!(ctx().prompt_wav(Language::Ja, "nope").is_none());
 }
+
+#[test]
+fn the_connection_survives_mutated_messages() {
+    let valid = [
+        "{\"type\":\"start\",\"dialplan\":\"health_call\",\"language\":\"ja\"}",
+        "{\"type\":\"playback_done\",\"play\":1}",
+        "{\"type\":\"key\",\"key\":\"#\"}",
+        "{\"type\":\"timeout\"}",
+        "{\"type\":\"hangup\"}",
+    ];
+    // xorshift64*: deterministic, so a failure reproduces.
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = move || {
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        state.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    };
+    let mut c = Connection::new(ctx());
+    let now = Instant::now();
+    for round in 0..3000 {
+        let mut bytes = valid[round % valid.len()].as_bytes().to_vec();
+        for _ in 0..=next() % 3 {
+            let at = (next() as usize) % (bytes.len() + 1);
+            match next() % 3 {
+                0 if at < bytes.len() => bytes[at] = next() as u8,
+                1 => bytes.truncate(at),
+                _ => bytes.insert(at, next() as u8),
+            }
+        }
+        let text = String::from_utf8_lossy(&bytes);
+        let events = c.on_text(&text, now);
+        assert!(!events.is_empty(), "{text:?}");
+        for e in &events {
+            serde_json::to_string(e).unwrap();
+        }
+    }
+}
