@@ -121,6 +121,9 @@ pub struct AlertConfig {
     pub max_attempts: u32,
     /// The wait after the first failure; it doubles after each further one (up to 5 minutes).
     pub first_retry: Duration,
+    /// Sent as `Authorization: Bearer <token>` so the receiver knows the POST is carecall's;
+    /// read from the environment variable named by `token_env`.
+    pub token: Option<crate::pii::Redacted<String>>,
 }
 
 /// The whole validated configuration.
@@ -370,6 +373,18 @@ mod tests {
         assert!(msg.contains(":2: field `alert.max_attempts`"), "{msg}");
         let msg = parse("[alert]\ntimeout_ms = 0\n").unwrap_err().to_string();
         assert!(msg.contains(":2: field `alert.timeout_ms`"), "{msg}");
+        let msg = parse("[alert]\ntoken_env = \"CARECALL_TEST_ALERT_TOKEN_UNSET\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains(":2: field `alert.token_env`"), "{msg}");
+        assert!(msg.contains("CARECALL_TEST_ALERT_TOKEN_UNSET"), "{msg}");
+        let path = std::env::var("PATH").unwrap();
+        let c = parse("[alert]\ntoken_env = \"PATH\"\n").unwrap();
+        assert_eq!(c.alert.token.as_ref().map(|t| t.expose()), Some(&path));
+        assert!(
+            !format!("{:?}", c.alert).contains("/usr"),
+            "the token is not printed"
+        );
         let msg = parse("[alert]\nwebhook = \"x\"\n").unwrap_err().to_string();
         assert!(msg.contains("line 2") && msg.contains("webhook"), "{msg}");
     }

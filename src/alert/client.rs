@@ -11,6 +11,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
 use super::url::WebhookUrl;
+use crate::pii::Redacted;
 
 /// Why a POST did not get a 2xx answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -42,14 +43,20 @@ pub struct WebhookClient {
     client: Client<HttpConnector, Full<Bytes>>,
     url: WebhookUrl,
     timeout: Duration,
+    authorization: Option<Redacted<String>>,
 }
 
 /// Bodies of answers are read (to reuse the connection) up to this many bytes.
 const MAX_ANSWER_BYTES: usize = 64 * 1024;
 
 impl WebhookClient {
-    /// A client for `url` whose every POST gives up after `timeout`.
-    pub fn new(url: WebhookUrl, timeout: Duration) -> WebhookClient {
+    /// A client for `url` whose every POST gives up after `timeout` and carries
+    /// `Authorization: Bearer <token>` when a token is given.
+    pub fn new(
+        url: WebhookUrl,
+        timeout: Duration,
+        token: Option<&Redacted<String>>,
+    ) -> WebhookClient {
         let mut connector = HttpConnector::new();
         connector.set_connect_timeout(Some(timeout));
         connector.set_nodelay(true);
@@ -60,12 +67,13 @@ impl WebhookClient {
             client,
             url,
             timeout,
+            authorization: token.map(|t| Redacted::new(format!("Bearer {}", t.expose()))),
         }
     }
 
     /// POSTs `body` (JSON) with `Idempotency-Key: key`; returns the 2xx status.
     pub async fn post(&self, body: Vec<u8>, key: &str) -> Result<u16, PostError> {
-        let request = Request::builder()
+        let mut request = Request::builder()
             .method(Method::POST)
             .uri(self.url.uri().clone())
             .header(header::CONTENT_TYPE, "application/json")
@@ -73,7 +81,11 @@ impl WebhookClient {
                 header::USER_AGENT,
                 concat!("carecall/", env!("CARGO_PKG_VERSION")),
             )
-            .header("Idempotency-Key", key)
+            .header("Idempotency-Key", key);
+        if let Some(auth) = &self.authorization {
+            request = request.header(header::AUTHORIZATION, auth.expose().as_str());
+        }
+        let request = request
             .body(Full::new(Bytes::from(body)))
             .map_err(|e| PostError::Transport(e.to_string()))?;
         let exchange = async {

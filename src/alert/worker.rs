@@ -73,7 +73,7 @@ impl Alerts {
         });
         let worker = Worker {
             inner: inner.clone(),
-            client: WebhookClient::new(url, config.timeout),
+            client: WebhookClient::new(url, config.timeout, config.token.as_ref()),
             policy: RetryPolicy {
                 first_retry: config.first_retry,
                 max_attempts: config.max_attempts,

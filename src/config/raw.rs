@@ -85,6 +85,7 @@ struct RawAlert {
     timeout_ms: u64,
     max_attempts: u32,
     first_retry_ms: u64,
+    token_env: Option<String>,
 }
 
 impl Default for RawAlert {
@@ -94,6 +95,7 @@ impl Default for RawAlert {
             timeout_ms: 5000,
             max_attempts: 12,
             first_retry_ms: 1000,
+            token_env: None,
         }
     }
 }
@@ -117,8 +119,26 @@ impl RawAlert {
         if !(10..=300_000).contains(&self.first_retry_ms) {
             return Err(at("first_retry_ms", "must be within 10..=300000".into()));
         }
+        let token = match &self.token_env {
+            Some(var) => {
+                let token = std::env::var(var).unwrap_or_default();
+                if token.is_empty() {
+                    let reason = format!("environment variable {var} is not set");
+                    return Err(at("token_env", reason));
+                }
+                if !token.bytes().all(|b| b.is_ascii_graphic() || b == b' ') {
+                    let reason = format!(
+                        "environment variable {var} holds characters a header cannot carry"
+                    );
+                    return Err(at("token_env", reason));
+                }
+                Some(crate::pii::Redacted::new(token))
+            }
+            None => None,
+        };
         Ok(AlertConfig {
             webhook,
+            token,
             timeout: Duration::from_millis(self.timeout_ms),
             max_attempts: self.max_attempts,
             first_retry: Duration::from_millis(self.first_retry_ms),

@@ -200,21 +200,24 @@ pub async fn an_alert_whose_node_died_is_claimed_again_and_a_last_failure_gives_
         .is_empty());
 }
 
-/// What the receiver saw: the body and the `Idempotency-Key` header.
-type Received = (serde_json::Value, String);
+/// What the receiver saw: the body, the `Idempotency-Key` and `Authorization` headers.
+type Received = (serde_json::Value, String, String);
 
 /// An HTTP receiver on 127.0.0.1 that answers `statuses` in turn (200 once they are used up)
 /// and sends every request it gets down the channel.
 async fn receiver(statuses: &[u16]) -> (WebhookUrl, mpsc::UnboundedReceiver<Received>) {
     type Shared = (Mutex<Vec<u16>>, mpsc::UnboundedSender<Received>);
     async fn hook(State(s): State<Arc<Shared>>, headers: HeaderMap, body: String) -> StatusCode {
-        let key = headers
-            .get("idempotency-key")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_string();
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string()
+        };
         let json = serde_json::from_str(&body).unwrap_or(serde_json::Value::Null);
-        let _ = s.1.send((json, key));
+        let _ =
+            s.1.send((json, header("idempotency-key"), header("authorization")));
         let next = s.0.lock().unwrap().pop().unwrap_or(200);
         StatusCode::from_u16(next).unwrap()
     }
@@ -237,6 +240,7 @@ fn config(url: WebhookUrl, max_attempts: u32) -> AlertConfig {
         timeout: Duration::from_secs(2),
         max_attempts,
         first_retry: Duration::from_millis(200),
+        token: None,
     }
 }
 
@@ -264,7 +268,11 @@ pub async fn the_webhook_receives_a_red_report_within_a_second(db: Db) {
     capture_logs();
     import_three(&db.store).await;
     let (url, mut rx) = receiver(&[]).await;
-    let alerts = Alerts::spawn(db.store.clone(), &config(url, 3));
+    let with_token = AlertConfig {
+        token: Some(carecall::pii::Redacted::new("s3cret-token".into())),
+        ..config(url, 3)
+    };
+    let alerts = Alerts::spawn(db.store.clone(), &with_token);
     assert!(alerts.is_enabled());
     let calm = report(&db.store, false).await;
     assert_eq!(
@@ -275,8 +283,9 @@ pub async fn the_webhook_receives_a_red_report_within_a_second(db: Db) {
     let red = report(&db.store, true).await;
     let started = Instant::now();
     let id = alerts.notify(red).await.unwrap().unwrap();
-    let (body, key) = next(&mut rx, Duration::from_secs(1)).await;
+    let (body, key, auth) = next(&mut rx, Duration::from_secs(1)).await;
     assert!(started.elapsed() < Duration::from_secs(1));
+    assert_eq!(auth, "Bearer s3cret-token");
     assert_eq!(body["type"], "carecall.report.red");
     assert_eq!(
         (body["alert_id"].as_i64(), body["report_id"].as_i64()),
@@ -318,7 +327,8 @@ pub async fn a_failed_delivery_is_retried_until_the_receiver_accepts(db: Db) {
     alerts.notify(red).await.unwrap().unwrap();
     let mut seen = Vec::new();
     for _ in 0..3 {
-        let (body, key) = next(&mut rx, Duration::from_secs(3)).await;
+        let (body, key, auth) = next(&mut rx, Duration::from_secs(3)).await;
+        assert_eq!(auth, "", "no token configured: no Authorization header");
         seen.push((
             body["attempt"].as_u64().unwrap(),
             body["report_id"].as_i64(),
@@ -385,7 +395,7 @@ pub async fn alerts_left_pending_are_delivered_after_a_restart(db: Db) {
         .unwrap();
     let (url, mut rx) = receiver(&[]).await;
     let alerts = Alerts::spawn(db.store.clone(), &config(url, 3));
-    let (body, _) = next(&mut rx, Duration::from_secs(1)).await;
+    let (body, _, _) = next(&mut rx, Duration::from_secs(1)).await;
     assert_eq!(body["report_id"].as_i64(), Some(red.0));
     assert_eq!(body["red_at"], "2025-05-01T00:02:00.000Z");
     assert_eq!(settled(&db.store, red).await.status, AlertStatus::Delivered);
@@ -436,7 +446,13 @@ fn assert_no_personal_data_logged() {
         logs.contains("alert delivered") || logs.contains("alert delivery failed"),
         "{logs}"
     );
-    for secret in ["11110001", "11110002", "11110003", "Sato Hanako"] {
+    for secret in [
+        "11110001",
+        "11110002",
+        "11110003",
+        "Sato Hanako",
+        "s3cret-token",
+    ] {
         assert!(!logs.contains(secret), "{secret} in the logs:\n{logs}");
     }
 }
