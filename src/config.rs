@@ -87,6 +87,13 @@ pub struct CallsConfig {
     pub answer_delay: Duration,
     /// Listen to the start of answered outbound calls and hang up on answering machines.
     pub answering_machine_detection: bool,
+    /// How long a claimed automatic-call attempt stays this node's before another node may
+    /// take it over (renewed while the call lasts).
+    pub attempt_lease: Duration,
+    /// This node's name in attempt claims (default: host name and process id).
+    pub node_id: String,
+    /// Place the automatic calls of `[schedule]` (and calls staff ask for) from this node.
+    pub automatic_calls: bool,
 }
 
 /// A carrier trunk: where outbound calls go and where inbound calls may come from.
@@ -141,6 +148,8 @@ pub struct Config {
     pub store_options: crate::store::StoreOptions,
     /// Staff HTTP listener.
     pub http_listen: SocketAddr,
+    /// Automatic-call slots, window, retry plan and quiet hours.
+    pub schedule: crate::schedule::ScheduleConfig,
     /// The `prompts/` folder.
     pub prompts_dir: PathBuf,
     /// The `dialplans/` folder.
@@ -271,6 +280,7 @@ mod tests {
         assert_eq!(format!("{:?}", c.calls), format!("{:?}", d.calls));
         assert_eq!(c.store_url, d.store_url);
         assert_eq!(c.http_listen, d.http_listen);
+        assert_eq!(format!("{:?}", c.schedule), format!("{:?}", d.schedule));
         assert_eq!(c.trunks.len(), 1);
         assert_eq!(format!("{:?}", c.alert), format!("{:?}", d.alert));
         // The commented-out webhook URL is valid.
@@ -322,6 +332,33 @@ mod tests {
         let msg = parse(text).unwrap_err().to_string();
         assert!(msg.contains(":6: field `trunk[1].name`"), "{msg}");
         assert!(msg.contains("duplicate"), "{msg}");
+    }
+
+    #[test]
+    fn schedule_errors_name_line_and_field() {
+        let text = "[store]\nurl = \"sqlite://x.db\"\n[schedule]\ntime_zone = \"Asia/Tokyo\"\nslots = [\"09:00\", \"25:00\"]\n";
+        let msg = parse(text).unwrap_err().to_string();
+        assert!(msg.contains(":5: field `schedule.slots[1]`"), "{msg}");
+        let text = "[schedule]\nretry_offsets_minutes = [0, 40, 20]\n";
+        let msg = parse(text).unwrap_err().to_string();
+        assert!(
+            msg.contains(":2: field `schedule.retry_offsets_minutes[2]`"),
+            "{msg}"
+        );
+        let text = "[schedule]\nquiet_hours = { start = \"7:00\", end = \"08:00\" }\n";
+        let msg = parse(text).unwrap_err().to_string();
+        assert!(
+            msg.contains(":2: field `schedule.quiet_hours.start`"),
+            "{msg}"
+        );
+        let text = "[schedule]\nwindow_minutes = 60\nminute_seconds = 2\n";
+        let c = parse(text).unwrap();
+        assert_eq!(c.schedule.window(), Duration::from_secs(120));
+        assert_eq!(c.schedule.attempt_offsets()[2], Duration::from_secs(80));
+        let msg = parse("[calls]\nattempt_lease_s = 1\n")
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains(":2: field `calls.attempt_lease_s`"), "{msg}");
     }
 
     #[test]

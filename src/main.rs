@@ -53,6 +53,14 @@ enum Command {
         #[arg(long, global = true)]
         config: Option<PathBuf>,
     },
+    /// Automatic calls: the day's plan and backlog, one call now.
+    Calls {
+        #[command(subcommand)]
+        command: CallsCommand,
+        /// Configuration file (default: ./carecall.toml if present, else built-in defaults).
+        #[arg(long, global = true)]
+        config: Option<PathBuf>,
+    },
     /// Benchmark: an in-process engine under many concurrent SIP+RTP calls with DTMF.
     Loadgen(cli::loadgen::Args),
 }
@@ -69,6 +77,25 @@ enum PatientsCommand {
     Unlock {
         /// The HER-SYS ID.
         hersys_id: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum CallsCommand {
+    /// The day's slot calls, their state, backlog and expected finish.
+    Plan {
+        /// Local date (YYYY-MM-DD) in the schedule's time zone; default today.
+        #[arg(long)]
+        date: Option<String>,
+    },
+    /// Queue one call to a patient now (for staff testing); a running `carecall serve`
+    /// places it.
+    Now {
+        /// The patient's HER-SYS ID.
+        hersys_id: String,
+        /// Seconds to wait for the outcome.
+        #[arg(long, default_value_t = 120)]
+        wait: u64,
     },
 }
 
@@ -103,6 +130,10 @@ fn main() -> ExitCode {
                 ReportsCommand::Export { since, format } => cli::reports::export(c, since, format),
             })
         }
+        Command::Calls { command, config } => load(config.as_deref()).and_then(|c| match command {
+            CallsCommand::Plan { date } => cli::calls::plan(c, date),
+            CallsCommand::Now { hersys_id, wait } => cli::calls::now(c, hersys_id, wait),
+        }),
         Command::Loadgen(args) => cli::loadgen::run(args),
     };
     match result {

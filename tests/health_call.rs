@@ -4,10 +4,10 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use common::process::{carecall, temp_dir, Serve};
 use common::{dtmf_pcap, free_port, root, sipp, uac};
 
 const LIMIT: Duration = Duration::from_secs(120);
@@ -22,38 +22,20 @@ hersys_id,name,birthday,phone,language,call_times,observation_start,observation_
 
 /// A running `carecall serve` on its own ports and SQLite file, killed on drop.
 struct Engine {
-    child: Child,
+    serve: Serve,
     dir: PathBuf,
     config: PathBuf,
     sip: u16,
 }
 
-impl Drop for Engine {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_carecall")
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("carecall-hc-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 /// Writes a configuration for a test engine in `dir` and imports the patients.
 fn prepare(name: &str, extra: &str) -> (PathBuf, PathBuf, u16) {
-    let dir = temp_dir(name);
+    let dir = temp_dir("hc", name);
     let sip = free_port();
     let http = free_port();
     let config = dir.join("carecall.toml");
     let text = format!(
-        "[sip]\nlisten = \"127.0.0.1:{sip}\"\n[http]\nlisten = \"127.0.0.1:{http}\"\n[rtp]\nport_min = 42000\nport_max = 49999\n# SIPp's SIP INFO caller sends no RTP: no media timeout during these calls.\nmedia_timeout_ms = 120000\n[store]\nurl = \"sqlite://{db}\"\n[prompts]\ndir = \"{root}/prompts\"\n[dialplans]\ndir = \"{root}/dialplans\"\n{extra}",
+        "[sip]\nlisten = \"127.0.0.1:{sip}\"\n[http]\nlisten = \"127.0.0.1:{http}\"\n[rtp]\nport_min = 42000\nport_max = 49999\n# SIPp's SIP INFO caller sends no RTP: no media timeout during these calls.\nmedia_timeout_ms = 120000\n[calls]\nautomatic_calls = false\n[store]\nurl = \"sqlite://{db}\"\n[prompts]\ndir = \"{root}/prompts\"\n[dialplans]\ndir = \"{root}/dialplans\"\n{extra}",
         db = dir.join("carecall.db").display(),
         root = root().display(),
     );
@@ -65,52 +47,16 @@ fn prepare(name: &str, extra: &str) -> (PathBuf, PathBuf, u16) {
     (dir, config, sip)
 }
 
-/// Runs `carecall --config CONFIG ARGS…`; (success, stdout + stderr).
-fn carecall(config: &Path, args: &[&str]) -> (bool, String) {
-    let out = Command::new(bin())
-        .args(args)
-        .arg("--config")
-        .arg(config)
-        .output()
-        .expect("carecall runs");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
-}
-
 /// Starts `carecall serve`, with logs to `log` (at `rust_log`), and waits until it is ready.
 fn serve(name: &str, extra: &str, rust_log: &str) -> Engine {
     let (dir, config, sip) = prepare(name, extra);
-    let log = std::fs::File::create(dir.join("engine.log")).unwrap();
-    let child = Command::new(bin())
-        .args(["serve", "--config"])
-        .arg(&config)
-        .env("RUST_LOG", rust_log)
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("carecall serve starts");
-    let engine = Engine {
-        child,
+    let serve = Serve::start(&config, dir.join("engine.log"), rust_log);
+    Engine {
+        serve,
         dir,
         config,
         sip,
-    };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        let log = std::fs::read_to_string(engine.dir.join("engine.log")).unwrap_or_default();
-        if log.contains("carecall ready") {
-            return engine;
-        }
-        std::thread::sleep(Duration::from_millis(100));
     }
-    panic!(
-        "engine did not start: {}",
-        std::fs::read_to_string(engine.dir.join("engine.log")).unwrap_or_default()
-    );
 }
 
 impl Engine {
@@ -125,7 +71,7 @@ impl Engine {
     }
 
     fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.join("engine.log")).unwrap_or_default()
+        self.serve.log_text()
     }
 }
 
@@ -455,7 +401,7 @@ fn contains_standalone_ignores_digits_inside_other_numbers() {
 
 #[test]
 fn check_names_every_problem_of_a_broken_dialplan_and_serve_refuses_it() {
-    let dir = temp_dir("broken");
+    let dir = temp_dir("hc", "broken");
     let plans = dir.join("dialplans");
     std::fs::create_dir_all(&plans).unwrap();
     for f in ["questions.toml", "automatic_call.toml"] {

@@ -1,5 +1,6 @@
 //! Subcommands of the `carecall` binary: thin glue from arguments to the library.
 
+pub mod calls;
 pub mod check;
 pub mod loadgen;
 pub mod patients;

@@ -40,6 +40,7 @@ pub(super) struct RawConfig {
     dialplans: RawDir,
     health_call: RawHealthCall,
     flags: RawFlags,
+    schedule: crate::schedule::RawSchedule,
     alert: RawAlert,
     trunk: Option<Vec<RawTrunk>>,
 }
@@ -193,6 +194,9 @@ struct RawCalls {
     ring_timeout_ms: u64,
     answer_delay_ms: u64,
     answering_machine_detection: bool,
+    attempt_lease_s: u64,
+    node_id: Option<String>,
+    automatic_calls: bool,
 }
 
 impl Default for RawCalls {
@@ -204,6 +208,9 @@ impl Default for RawCalls {
             ring_timeout_ms: 45_000,
             answer_delay_ms: 0,
             answering_machine_detection: true,
+            attempt_lease_s: 600,
+            node_id: None,
+            automatic_calls: true,
         }
     }
 }
@@ -325,6 +332,29 @@ impl RawConfig {
                 "must be at least 1",
             ));
         }
+        if self.calls.attempt_lease_s < 10 {
+            return Err(Problem::new(
+                "calls",
+                None,
+                "attempt_lease_s",
+                "must be at least 10",
+            ));
+        }
+        if let Some(id) = &self.calls.node_id {
+            if id.is_empty() || id.len() > 64 || id.chars().any(|c| c.is_whitespace()) {
+                return Err(Problem::new(
+                    "calls",
+                    None,
+                    "node_id",
+                    "must be 1 to 64 characters without spaces",
+                ));
+            }
+        }
+        let schedule = self.schedule.validate().map_err(|e| {
+            let field = e.field();
+            let key = field.trim_start_matches("schedule.").to_owned();
+            Problem::new("schedule", None, &key, e.to_string())
+        })?;
         let store = self.store.url.as_str();
         if !(store.starts_with("sqlite:") || store.starts_with("postgres:")) {
             let reason = format!("{store:?} is neither sqlite://… nor postgres://…");
@@ -376,6 +406,7 @@ impl RawConfig {
                 spo2_at_or_below: f.spo2_at_or_below,
                 ..Default::default()
             },
+            call_times: schedule.call_time_choices(),
         };
         let workers = match rtp.workers {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
@@ -400,7 +431,11 @@ impl RawConfig {
                 ring_timeout: Duration::from_millis(self.calls.ring_timeout_ms),
                 answer_delay: Duration::from_millis(self.calls.answer_delay_ms),
                 answering_machine_detection: self.calls.answering_machine_detection,
+                attempt_lease: Duration::from_secs(self.calls.attempt_lease_s),
+                node_id: self.calls.node_id.clone().unwrap_or_else(default_node_id),
+                automatic_calls: self.calls.automatic_calls,
             },
+            schedule,
             store_url: self.store.url.clone(),
             store_options,
             http_listen: self.http.listen,
@@ -474,6 +509,16 @@ impl RawConfig {
     }
 }
 
+/// A node id unique among the nodes sharing one store: host name and process id.
+fn default_node_id() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "node".into());
+    format!("{host}-{}", std::process::id())
+}
+
 /// The default trunk: a carrier simulator on this machine (SIPp in tests, the demo).
 fn loopback_trunk() -> TrunkConfig {
     TrunkConfig {
@@ -524,7 +569,7 @@ pub(super) fn locate(text: &str, section: &str, index: Option<usize>, key: &str)
         }
         if in_section {
             let name = trimmed.split('=').next().unwrap_or("").trim();
-            if name == key {
+            if name == key.split(['[', '.']).next().unwrap_or(key) {
                 return n + 1;
             }
         }

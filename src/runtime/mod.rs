@@ -25,6 +25,7 @@ mod call_loop;
 pub mod media;
 mod ports;
 mod reports;
+pub mod scheduler;
 mod session;
 pub mod telemetry;
 
@@ -148,6 +149,9 @@ impl Engine {
             })
             .collect();
         tokio::spawn(accept_loop(shared.clone(), invites));
+        if let (Some(store), true) = (&shared.store, shared.config.calls.automatic_calls) {
+            scheduler::start(shared.clone(), sip.clone(), store.clone());
+        }
         Ok(Engine {
             shared,
             sip,
@@ -190,9 +194,14 @@ impl Engine {
         let shared = self.shared.clone();
         let sip = self.sip.clone();
         let trunk = trunk.clone();
-        tokio::spawn(session::outbound(
-            shared, sip, trunk, number, language, call,
-        ));
+        let target = session::Target {
+            number,
+            language,
+            patient: None,
+            slot: None,
+            done: None,
+        };
+        tokio::spawn(session::outbound(shared, sip, trunk, target, call));
         call
     }
 

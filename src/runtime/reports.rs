@@ -41,6 +41,7 @@ pub(super) struct CallReports {
     report: Option<ReportId>,
     wrong_number: bool,
     position: (String, u32, String),
+    flow_outcome: Option<crate::ivr::CallOutcome>,
 }
 
 impl CallReports {
@@ -62,7 +63,18 @@ impl CallReports {
             report: None,
             wrong_number: false,
             position: (String::new(), 0, String::new()),
+            flow_outcome: None,
         }
+    }
+
+    /// carecall's call id of this leg.
+    pub(super) fn call_id(&self) -> &str {
+        &self.leg.call_id
+    }
+
+    /// The dialplan's outcome, once the flow finished.
+    pub(super) fn flow_outcome(&self) -> Option<crate::ivr::CallOutcome> {
+        self.flow_outcome
     }
 
     pub(super) fn set_sip_call_id(&mut self, id: String) {
@@ -114,12 +126,21 @@ impl CallReports {
             }
             Action::ReportComplete => {
                 if let (Some(store), Some(report)) = (&self.store, self.report) {
-                    match store
-                        .complete_report(report, crate::clock::wall_now())
-                        .await
-                    {
+                    let now = crate::clock::wall_now();
+                    match store.complete_report(report, now).await {
                         Ok(_) => tracing::info!("report complete"),
                         Err(e) => store_error("complete report", &e),
+                    }
+                    // SPEC §4: a report on any channel cancels the slot calls it answers.
+                    if let Some(patient) = self.patient {
+                        match store.cancel_attempts_after_report(patient, now).await {
+                            Ok(0) => {}
+                            Ok(n) => tracing::info!(
+                                cancelled = n,
+                                "automatic calls cancelled by the report"
+                            ),
+                            Err(e) => store_error("cancel attempts", &e),
+                        }
                     }
                 }
             }
@@ -218,6 +239,7 @@ impl CallReports {
     /// Notes the flow's last position before the call record is written.
     pub(super) fn note_position(&mut self, flow: &dyn CallFlow) {
         self.position = flow.position();
+        self.flow_outcome = flow.outcome();
         tracing::info!(outcome = ?flow.outcome(), step = %self.position.2, "flow finished");
     }
 

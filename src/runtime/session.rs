@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
+use tokio::sync::oneshot;
 use tracing::Instrument;
 
 use super::call_loop::{ended_disposition, LiveCall};
@@ -13,13 +14,16 @@ use super::reports::{CallReports, Leg};
 use super::{CallEvent, Shared};
 use crate::call::Direction;
 use crate::config::TrunkConfig;
+use crate::ivr::CallOutcome;
 use crate::lang::Language;
 use crate::pii::Redacted;
+use crate::report::Slot;
 use crate::sip::outcome::Disposition;
 use crate::sip::sdp::{self, LocalMedia};
 use crate::sip::{
     CallSignal, DialRequest, PendingInvite, Progress, Rejection, SipCall, SipEndpoint,
 };
+use crate::store::PatientId;
 
 /// Releases the call's admission slot however the task ends.
 struct Admission(Arc<Shared>);
@@ -145,24 +149,55 @@ async fn ring(shared: &Shared, sip: &mut SipCall) -> Option<Outcome> {
     }
 }
 
-/// Places and runs an outbound call to `number` in `language`.
+/// Who an outbound call is for, and where its result goes.
+pub(crate) struct Target {
+    /// The number to dial (a patient's registered number).
+    pub number: Redacted<String>,
+    /// The language the call is conducted in.
+    pub language: Language,
+    /// The patient, for automatic calls: answers go to their report.
+    pub patient: Option<PatientId>,
+    /// The slot and attempt number, for the call record and the report.
+    pub slot: Option<(Slot, u32)>,
+    /// Receives how the call ended.
+    pub done: Option<oneshot::Sender<CallResult>>,
+}
+
+/// How an outbound call ended, for the scheduler.
+#[derive(Debug, Clone)]
+pub(crate) struct CallResult {
+    /// carecall's call id.
+    pub call_id: String,
+    /// The leg's disposition.
+    pub disposition: Disposition,
+    /// The dialplan's outcome, once the call was answered.
+    pub flow: Option<CallOutcome>,
+}
+
+/// Places and runs an outbound call to the target.
 pub(super) async fn outbound(
     shared: Arc<Shared>,
     sip: SipEndpoint,
     trunk: TrunkConfig,
-    number: Redacted<String>,
-    language: Language,
+    target: Target,
     call: u64,
 ) {
     shared.active.fetch_add(1, Ordering::SeqCst);
     let _admission = Admission(shared.clone());
+    let Target {
+        number,
+        language,
+        patient,
+        slot,
+        done,
+    } = target;
     let leg = Leg {
         call_id: call_id(),
         direction: Direction::Outbound,
         trunk: Some(trunk.name.clone()),
         caller: Redacted::new(trunk.caller_id.clone()),
         called: number.clone(),
-        slot: None,
+        slot,
     };
     let span = tracing::info_span!("call", call, id = %leg.call_id, direction = "outbound", trunk = %trunk.name);
     async move {
@@ -170,10 +205,18 @@ pub(super) async fn outbound(
             call,
             direction: Direction::Outbound,
         });
-        let mut reports = CallReports::new(shared.store.clone(), leg, language, None);
+        let mut reports = CallReports::new(shared.store.clone(), leg, language, patient);
         let Outcome(disposition, status) =
             dial_and_run(&shared, &sip, &trunk, number, call, &mut reports).await;
+        let result = CallResult {
+            call_id: reports.call_id().to_owned(),
+            disposition,
+            flow: reports.flow_outcome(),
+        };
         finish(&shared, call, reports, disposition, status).await;
+        if let Some(done) = done {
+            let _ = done.send(result);
+        }
     }
     .instrument(span)
     .await

@@ -78,6 +78,9 @@ pub enum ScheduleError {
     /// Quiet hours start and end at the same time.
     #[error("quiet hours start and end at the same time")]
     EmptyQuietHours,
+    /// `minute_seconds` is 0 or above 60.
+    #[error("a schedule minute must be 1 to 60 seconds")]
+    MinuteOutOfRange,
 }
 
 impl ScheduleError {
@@ -99,6 +102,7 @@ impl ScheduleError {
             ScheduleError::IncompleteRetryOutOfRange => "schedule.incomplete_retry_minutes".into(),
             ScheduleError::BadQuietTime(which) => format!("schedule.quiet_hours.{which}"),
             ScheduleError::EmptyQuietHours => "schedule.quiet_hours".into(),
+            ScheduleError::MinuteOutOfRange => "schedule.minute_seconds".into(),
         }
     }
 }
@@ -119,6 +123,9 @@ pub struct RawSchedule {
     pub incomplete_retry_minutes: u32,
     /// Local hours in which no call starts (default 20:00 to 08:00).
     pub quiet_hours: RawQuietHours,
+    /// Seconds in one minute of the window and retry plan (default 60). Lower it only to
+    /// rehearse a plan quickly (tests, demos): 2 makes a 60-minute window last 2 minutes.
+    pub minute_seconds: u32,
 }
 
 /// `quiet_hours = { start = "HH:MM", end = "HH:MM" }`; may wrap midnight.
@@ -145,6 +152,7 @@ impl Default for RawSchedule {
                 start: "20:00".into(),
                 end: "08:00".into(),
             },
+            minute_seconds: 60,
         }
     }
 }
@@ -167,11 +175,15 @@ impl RawSchedule {
         let zone = TimeZone::get(&self.time_zone)
             .map_err(|_| ScheduleError::UnknownTimeZone(self.time_zone.clone()))?;
         let quiet = self.quiet_hours()?;
+        if !(1..=60).contains(&self.minute_seconds) {
+            return Err(ScheduleError::MinuteOutOfRange);
+        }
+        let minutes = |m: u32| Duration::from_secs(u64::from(m) * u64::from(self.minute_seconds));
         let window_minutes = self.window_minutes;
         if window_minutes == 0 || window_minutes > MAX_WINDOW_MINUTES {
             return Err(ScheduleError::WindowOutOfRange);
         }
-        let offsets = self.offsets()?;
+        let offsets = self.offsets()?.into_iter().map(minutes).collect();
         let incomplete = self.incomplete_retry_minutes;
         if incomplete == 0 || incomplete >= window_minutes {
             return Err(ScheduleError::IncompleteRetryOutOfRange);
@@ -199,7 +211,7 @@ impl RawSchedule {
         Ok(QuietHours { start, end })
     }
 
-    fn offsets(&self) -> Result<Vec<Duration>, ScheduleError> {
+    fn offsets(&self) -> Result<Vec<u32>, ScheduleError> {
         let list = &self.retry_offsets_minutes;
         if list.is_empty() {
             return Err(ScheduleError::NoAttempts);
@@ -212,7 +224,7 @@ impl RawSchedule {
                 return Err(ScheduleError::OffsetOutsideWindow { index });
             }
         }
-        Ok(list.iter().map(|&m| minutes(m)).collect())
+        Ok(list.clone())
     }
 
     fn slots(&self, quiet: QuietHours) -> Result<Vec<SlotSpec>, ScheduleError> {
@@ -239,10 +251,6 @@ impl RawSchedule {
         }
         Ok(specs)
     }
-}
-
-fn minutes(m: u32) -> Duration {
-    Duration::from_secs(u64::from(m) * 60)
 }
 
 impl Default for ScheduleConfig {

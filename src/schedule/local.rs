@@ -42,6 +42,19 @@ impl ScheduleConfig {
         times
     }
 
+    /// Every time a patient may choose as a call time: the slot times of any day of a week
+    /// (cron slots may differ by weekday), sorted, without repeats.
+    pub fn call_time_choices(&self) -> Vec<LocalTime> {
+        let monday = Date::new(2025, 1, 6).map_or(0, Date::days_since_epoch);
+        let mut times: Vec<LocalTime> = (monday..monday + 7)
+            .filter_map(Date::from_days_since_epoch)
+            .flat_map(|d| self.slot_times(d))
+            .collect();
+        times.sort_unstable();
+        times.dedup();
+        times
+    }
+
     /// The UTC instant of local `time` on `date`, by the gap and fold policy of this module.
     pub fn instant(&self, date: Date, time: LocalTime) -> SystemTime {
         let dt = to_civil(date).at(time.hour() as i8, time.minute() as i8, 0, 0);

@@ -25,6 +25,7 @@ mod bench;
 mod config;
 #[cfg(test)]
 mod day_tests;
+mod dispatch;
 mod local;
 mod pacer;
 mod plan;
@@ -40,6 +41,7 @@ pub use config::{
     RawQuietHours, RawSchedule, ScheduleConfig, ScheduleError, MAX_SLOTS_PER_DAY,
     MAX_WINDOW_MINUTES,
 };
+pub use dispatch::{trunk_failed, TrunkPicker, FAIL_AFTER};
 pub use local::{QuietHours, SlotSpec};
 pub use pacer::{Decision, Pacer};
 pub use plan::{plan_day, PatientSettings, Period, SlotCall};

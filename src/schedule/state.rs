@@ -124,6 +124,22 @@ impl CallState {
 }
 
 impl Finish {
+    /// The finish a stored label names (the inverse of [`Finish::label`]).
+    pub fn from_label(label: &str) -> Option<Finish> {
+        let all = [
+            Finish::Completed,
+            Finish::Cancelled(CancelReason::ReportReceived),
+            Finish::Cancelled(CancelReason::ObservationEnded),
+            Finish::Cancelled(CancelReason::AutoCallOff),
+            Finish::Cancelled(CancelReason::NoLongerScheduled),
+            Finish::Cancelled(CancelReason::WrongNumber),
+            Finish::Unreached,
+            Finish::Missed(MissReason::Capacity),
+            Finish::Missed(MissReason::QuietHours),
+        ];
+        all.into_iter().find(|f| f.label() == label)
+    }
+
     /// The label used in metrics and call records (`completed`, `cancelled_report_received`,
     /// `unreached`, `missed_capacity`, …).
     pub fn label(self) -> &'static str {

@@ -9,6 +9,7 @@ use sqlx::Row;
 
 use crate::lang::Language;
 use crate::pii::Redacted;
+use crate::report::date::from_epoch_millis;
 use crate::report::Slot;
 
 use super::reports::decode_slot;
@@ -33,6 +34,10 @@ pub struct NewAttempt {
     pub window_end: SystemTime,
     /// Higher first.
     pub priority: i32,
+    /// The slot instant: a report at or after it cancels what is left of the slot.
+    pub slot_at: SystemTime,
+    /// A call staff asked for (`calls now`): one attempt, never retried.
+    pub manual: bool,
 }
 
 /// An attempt this node now holds, with what it needs to dial.
@@ -50,7 +55,21 @@ pub struct ClaimedAttempt {
     pub slot: Slot,
     /// The attempt number.
     pub attempt: u32,
+    /// When it was due.
+    pub due_at: SystemTime,
+    /// No attempt of the slot starts at or after this instant.
+    pub window_end: SystemTime,
+    /// The slot instant.
+    pub slot_at: SystemTime,
+    /// Its priority.
+    pub priority: i32,
+    /// A call staff asked for: never retried.
+    pub manual: bool,
 }
+
+pub(super) const INSERT_ATTEMPT: &str = "INSERT INTO call_attempts \
+     (patient_id, slot_date, slot_time, attempt, due_at, window_end, priority, slot_at, manual) \
+     VALUES ($1, date($2), $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING";
 
 const CLAIM_POSTGRES: &str =
     "UPDATE call_attempts SET state = 'claimed', claimed_by = $1, lease_until = $2 \
@@ -58,7 +77,8 @@ const CLAIM_POSTGRES: &str =
        WHERE ((state = 'pending' AND due_at <= $3) OR (state = 'claimed' AND lease_until < $3)) \
          AND window_end > $3 \
        ORDER BY priority DESC, due_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) \
-     RETURNING id, patient_id, CAST(slot_date AS TEXT) AS slot_date, slot_time, attempt";
+     RETURNING id, patient_id, CAST(slot_date AS TEXT) AS slot_date, slot_time, attempt, \
+       due_at, window_end, slot_at, priority, manual";
 
 const CLAIM_SQLITE: &str =
     "UPDATE call_attempts SET state = 'claimed', claimed_by = $1, lease_until = $2 \
@@ -66,7 +86,8 @@ const CLAIM_SQLITE: &str =
        WHERE ((state = 'pending' AND due_at <= $3) OR (state = 'claimed' AND lease_until < $3)) \
          AND window_end > $3 \
        ORDER BY priority DESC, due_at, id LIMIT $4) \
-     RETURNING id, patient_id, CAST(slot_date AS TEXT) AS slot_date, slot_time, attempt";
+     RETURNING id, patient_id, CAST(slot_date AS TEXT) AS slot_date, slot_time, attempt, \
+       due_at, window_end, slot_at, priority, manual";
 
 impl Store {
     /// Records planned attempts; one already recorded (same patient, slot and number) is left
@@ -76,19 +97,18 @@ impl Store {
         on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
             for a in attempts {
-                let done = sqlx::query(
-                    "INSERT INTO call_attempts (patient_id, slot_date, slot_time, attempt, due_at, window_end, priority) \
-                     VALUES ($1, date($2), $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
-                )
-                .bind(a.patient.0)
-                .bind(a.slot.date.to_string())
-                .bind(a.slot.time.to_string())
-                .bind(i64::from(a.attempt))
-                .bind(millis(a.due_at)?)
-                .bind(millis(a.window_end)?)
-                .bind(i64::from(a.priority))
-                .execute(&mut *tx)
-                .await?;
+                let done = sqlx::query(INSERT_ATTEMPT)
+                    .bind(a.patient.0)
+                    .bind(a.slot.date.to_string())
+                    .bind(a.slot.time.to_string())
+                    .bind(i64::from(a.attempt))
+                    .bind(millis(a.due_at)?)
+                    .bind(millis(a.window_end)?)
+                    .bind(i64::from(a.priority))
+                    .bind(millis(a.slot_at)?)
+                    .bind(a.manual)
+                    .execute(&mut *tx)
+                    .await?;
                 inserted += done.rows_affected();
             }
             tx.commit().await?;
@@ -141,6 +161,12 @@ impl Store {
                     slot,
                     attempt: u32::try_from(row.try_get::<i64, _>("attempt")?)
                         .map_err(|_| StoreError::Corrupt { table: "call_attempts", column: "attempt" })?,
+                    due_at: from_epoch_millis(row.try_get("due_at")?),
+                    window_end: from_epoch_millis(row.try_get("window_end")?),
+                    slot_at: from_epoch_millis(row.try_get("slot_at")?),
+                    priority: i32::try_from(row.try_get::<i64, _>("priority")?)
+                        .map_err(|_| StoreError::Corrupt { table: "call_attempts", column: "priority" })?,
+                    manual: row.try_get("manual")?,
                 });
             }
             tx.commit().await?;

@@ -150,8 +150,9 @@ pub enum FieldProblem {
     /// `language` is not one of ja, en, zh-CN, yue, zh-TW, ko, es, pt.
     #[error("expected one of ja, en, zh-CN, yue, zh-TW, ko, es, pt")]
     UnknownLanguage,
-    /// `call_times` holds a time other than 09:00, 11:00, 14:00, 16:00, or one twice.
-    #[error("expected call times from 09:00;11:00;14:00;16:00, each at most once")]
+    /// `call_times` holds a time that is not a configured slot (by default 09:00, 11:00,
+    /// 14:00, 16:00), or one twice.
+    #[error("expected configured slot times such as 09:00;14:00, each at most once")]
     BadCallTimes,
     /// `auto_call` is not `true` or `false`.
     #[error("expected true or false")]

@@ -29,8 +29,11 @@ pub(crate) const COLUMNS: [&str; 11] = [
     "risk",
 ];
 
-/// The call times a patient may choose (SPEC §4).
-pub(crate) const CALL_TIMES: [&str; 4] = ["09:00", "11:00", "14:00", "16:00"];
+/// Optional columns: the call period (both or neither; empty = the observation period).
+pub(crate) const OPTIONAL_COLUMNS: [&str; 2] = ["call_start", "call_end"];
+
+/// The call times a patient may choose by default (SPEC §4); configuration may change them.
+pub const CALL_TIMES: [&str; 4] = ["09:00", "11:00", "14:00", "16:00"];
 
 /// One checked row. `phone` is normalised (digits, optional leading `+`); `call_times` is the
 /// chosen times in day order joined by `;` (empty when none).
@@ -44,13 +47,17 @@ pub(crate) struct PatientRow {
     pub call_times: String,
     pub observation_start: Date,
     pub observation_end: Date,
+    pub call_period: Option<(Date, Date)>,
     pub auto_call: bool,
     pub health_center: String,
     pub risk: String,
 }
 
 /// Reads and checks the whole file; `Ok` only when every row is valid.
-pub(crate) fn parse_patients<R: io::Read>(reader: R) -> Result<Vec<PatientRow>, ImportError> {
+pub(crate) fn parse_patients<R: io::Read>(
+    reader: R,
+    allowed: &[LocalTime],
+) -> Result<Vec<PatientRow>, ImportError> {
     let mut csv = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_reader(reader);
@@ -60,8 +67,13 @@ pub(crate) fn parse_patients<R: io::Read>(reader: R) -> Result<Vec<PatientRow>, 
     for record in csv.records() {
         let record = record.map_err(|e| csv_error(e, 0))?;
         let line = record.position().map_or(0, |p| p.line());
-        let field = |name: &'static str| record.get(index[name]).unwrap_or_default();
-        rows.push(parse_row(line, field)?);
+        let field = |name: &'static str| {
+            index
+                .get(name)
+                .and_then(|&i| record.get(i))
+                .unwrap_or_default()
+        };
+        rows.push(parse_row(line, field, allowed)?);
     }
     check_duplicates(&rows)?;
     Ok(rows)
@@ -75,7 +87,10 @@ fn csv_error(source: csv::Error, fallback_line: u64) -> ImportError {
 fn column_index(header: &csv::StringRecord) -> Result<HashMap<&'static str, usize>, ImportError> {
     let mut index = HashMap::new();
     for (i, name) in header.iter().enumerate() {
-        let known = COLUMNS.iter().find(|c| **c == name);
+        let known = COLUMNS
+            .iter()
+            .chain(OPTIONAL_COLUMNS.iter())
+            .find(|c| **c == name);
         match known {
             Some(c) if !index.contains_key(c) => index.insert(*c, i),
             _ => return Err(ImportError::UnexpectedColumn(name.to_string())),
@@ -90,6 +105,7 @@ fn column_index(header: &csv::StringRecord) -> Result<HashMap<&'static str, usiz
 fn parse_row<'r>(
     line: u64,
     field: impl Fn(&'static str) -> &'r str,
+    allowed: &[LocalTime],
 ) -> Result<PatientRow, ImportError> {
     let bad = |field: &'static str, problem: FieldProblem| ImportError::Field {
         line,
@@ -115,13 +131,25 @@ fn parse_row<'r>(
     let language = required("language")?
         .parse::<Language>()
         .map_err(|_| bad("language", FieldProblem::UnknownLanguage))?;
-    let call_times =
-        call_times(field("call_times")).ok_or(bad("call_times", FieldProblem::BadCallTimes))?;
+    let call_times = call_times(field("call_times"), allowed)
+        .ok_or(bad("call_times", FieldProblem::BadCallTimes))?;
     let observation_start = date("observation_start")?;
     let observation_end = date("observation_end")?;
     if observation_end < observation_start {
         return Err(bad("observation_end", FieldProblem::EndBeforeStart));
     }
+    let call_period = match (field("call_start"), field("call_end")) {
+        ("", "") => None,
+        ("", _) => return Err(bad("call_start", FieldProblem::Empty)),
+        (_, "") => return Err(bad("call_end", FieldProblem::Empty)),
+        _ => {
+            let (start, end) = (date("call_start")?, date("call_end")?);
+            if end < start {
+                return Err(bad("call_end", FieldProblem::EndBeforeStart));
+            }
+            Some((start, end))
+        }
+    };
     let auto_call = match required("auto_call")? {
         v if v.eq_ignore_ascii_case("true") => true,
         v if v.eq_ignore_ascii_case("false") => false,
@@ -137,6 +165,7 @@ fn parse_row<'r>(
         call_times,
         observation_start,
         observation_end,
+        call_period,
         auto_call,
         health_center: required("health_center")?.to_string(),
         risk: field("risk").to_string(),
@@ -154,22 +183,19 @@ pub(crate) fn normalise_phone(raw: &str) -> Option<String> {
     ok.then_some(kept)
 }
 
-/// The chosen call times in day order joined by `;`; `None` for an unknown time or a repeat.
-fn call_times(raw: &str) -> Option<String> {
-    let mut chosen = [false; CALL_TIMES.len()];
+/// The chosen call times in day order joined by `;`; `None` for a time not in `allowed` or a
+/// repeat.
+fn call_times(raw: &str, allowed: &[LocalTime]) -> Option<String> {
+    let mut chosen: Vec<LocalTime> = Vec::new();
     for part in raw.split(';').map(str::trim).filter(|p| !p.is_empty()) {
         let time: LocalTime = part.parse().ok()?;
-        let i = CALL_TIMES.iter().position(|t| *t == time.to_string())?;
-        if std::mem::replace(&mut chosen[i], true) {
+        if !allowed.contains(&time) || chosen.contains(&time) {
             return None;
         }
+        chosen.push(time);
     }
-    let times: Vec<&str> = CALL_TIMES
-        .iter()
-        .zip(chosen)
-        .filter(|(_, c)| *c)
-        .map(|(t, _)| *t)
-        .collect();
+    chosen.sort_unstable();
+    let times: Vec<String> = chosen.iter().map(ToString::to_string).collect();
     Some(times.join(";"))
 }
 
@@ -201,8 +227,12 @@ mod tests {
 
     const HEADER: &str = "hersys_id,name,birthday,phone,language,call_times,observation_start,observation_end,auto_call,health_center,risk\n";
 
+    fn spec_times() -> Vec<LocalTime> {
+        CALL_TIMES.iter().map(|t| t.parse().unwrap()).collect()
+    }
+
     fn parse(rows: &str) -> Result<Vec<PatientRow>, ImportError> {
-        parse_patients(format!("{HEADER}{rows}").as_bytes())
+        parse_patients(format!("{HEADER}{rows}").as_bytes(), &spec_times())
     }
 
     fn field_error(rows: &str) -> (u64, &'static str, FieldProblem) {
@@ -286,10 +316,10 @@ mod tests {
     #[test]
     fn header_must_hold_every_column_once() {
         let short = HEADER.replace(",risk", "");
-        let e = parse_patients(short.as_bytes()).err();
+        let e = parse_patients(short.as_bytes(), &spec_times()).err();
         assert!(matches!(e, Some(ImportError::MissingColumn("risk"))));
         let extra = HEADER.replace(",risk", ",risk,notes");
-        let e = parse_patients(extra.as_bytes()).err();
+        let e = parse_patients(extra.as_bytes(), &spec_times()).err();
         assert!(matches!(e, Some(ImportError::UnexpectedColumn(c)) if c == "notes"));
         let ragged = format!("{GOOD}1,2,3\n");
         assert!(matches!(

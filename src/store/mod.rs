@@ -57,6 +57,7 @@ mod identify;
 mod import;
 mod patients;
 mod reports;
+mod schedule;
 
 pub use alerts::{AlertId, AlertRecord, AlertStatus, AttemptResult, DeliveryAttempt, DueAlert};
 pub use attempts::{AttemptId, ClaimedAttempt, NewAttempt};
@@ -64,6 +65,7 @@ pub use calls::CallRecord;
 pub use error::{FieldProblem, ImportError, StoreError};
 pub use identify::{Identification, PatientRef};
 pub use patients::ImportSummary;
+pub use schedule::{AttemptRow, PatientState};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
@@ -86,6 +88,9 @@ pub struct StoreOptions {
     pub lock_window: Duration,
     /// The flag rules applied each time an answer is stored (SPEC defaults).
     pub flag_rules: FlagRules,
+    /// The call times a patient may choose: the configured slots (SPEC default 09:00, 11:00,
+    /// 14:00, 16:00).
+    pub call_times: Vec<crate::report::date::LocalTime>,
 }
 
 impl Default for StoreOptions {
@@ -94,6 +99,10 @@ impl Default for StoreOptions {
             lock_after_failed_calls: 5,
             lock_window: Duration::from_secs(24 * 3600),
             flag_rules: FlagRules::default(),
+            call_times: import::CALL_TIMES
+                .iter()
+                .filter_map(|t| t.parse().ok())
+                .collect(),
         }
     }
 }

@@ -32,7 +32,7 @@ impl Store {
         &self,
         reader: R,
     ) -> Result<ImportSummary, ImportError> {
-        let rows = parse_patients(reader)?;
+        let rows = parse_patients(reader, &self.options.call_times)?;
         let mut summary = ImportSummary::default();
         on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
@@ -94,14 +94,16 @@ impl Store {
 }
 
 const INSERT_PATIENT: &str = "INSERT INTO patients (hersys_id, name, birthday, phone, language, \
-     call_times, observation_start, observation_end, auto_call, health_center_id, risk) \
-     VALUES ($1, $2, date($3), $4, $5, $6, date($7), date($8), FALSE, $9, $10)";
+     call_times, observation_start, observation_end, auto_call, health_center_id, risk, \
+     call_start, call_end) \
+     VALUES ($1, $2, date($3), $4, $5, $6, date($7), date($8), FALSE, $9, $10, date($11), date($12))";
 
 const UPDATE_PATIENT: &str = "UPDATE patients SET name = $2, birthday = date($3), phone = $4, \
      language = $5, call_times = $6, observation_start = date($7), observation_end = date($8), \
-     auto_call = FALSE, health_center_id = $9, risk = $10 WHERE hersys_id = $1";
+     auto_call = FALSE, health_center_id = $9, risk = $10, call_start = date($11), \
+     call_end = date($12) WHERE hersys_id = $1";
 
-/// Binds `$1`–`$10` of [`INSERT_PATIENT`] / [`UPDATE_PATIENT`].
+/// Binds `$1`–`$12` of [`INSERT_PATIENT`] / [`UPDATE_PATIENT`].
 fn bind_patient<'q, DB>(
     query: sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>,
     row: &'q PatientRow,
@@ -112,6 +114,7 @@ where
     &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
     String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
     i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<String>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
 {
     query
         .bind(row.hersys_id.as_str())
@@ -124,4 +127,6 @@ where
         .bind(row.observation_end.to_string())
         .bind(centre)
         .bind(row.risk.as_str())
+        .bind(row.call_period.map(|(s, _)| s.to_string()))
+        .bind(row.call_period.map(|(_, e)| e.to_string()))
 }

@@ -2,6 +2,8 @@
 //! DTMF from the peers' generator, and event collection.
 #![allow(dead_code)]
 
+pub mod process;
+
 use std::net::{SocketAddr, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;

@@ -23,6 +23,8 @@ fn attempt(p: PatientId, n: u32, due: u64, priority: i32) -> NewAttempt {
         due_at: at(due),
         window_end: at(3600),
         priority,
+        slot_at: at(0),
+        manual: false,
     }
 }
 

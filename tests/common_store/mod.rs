@@ -81,7 +81,7 @@ fn sqlite_path(name: &str) -> PathBuf {
 }
 
 /// Creates schema `name` and returns a URL whose connections use it, and an admin pool.
-async fn pg_schema(name: &str) -> (String, sqlx::PgPool) {
+pub async fn pg_schema(name: &str) -> (String, sqlx::PgPool) {
     let base = std::env::var("CARECALL_TEST_PG").unwrap_or_else(|_| DEFAULT_PG.to_string());
     let connect = sqlx::postgres::PgPoolOptions::new()
         .max_connections(2)

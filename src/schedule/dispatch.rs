@@ -1,0 +1,489 @@
+//! The planner and pacer's decisions in the shape the store keeps them: one row per attempt.
+//!
+//! - [`Pacer::first_attempts`]: a slot's first attempts with their due times, spread over the
+//!   spread time in call order (high priority first), so that nodes claiming "due, highest
+//!   priority first" realise the same spread the pacer simulates, with no node holding the
+//!   whole slot in memory.
+//! - [`Pacer::claimed_state`] / [`Pacer::next_attempt`]: a claimed attempt as a
+//!   [`CallState`] for [`Pacer::may_dial`] and [`Pacer::after_attempt`], and the retry row
+//!   a [`NextStep::Retry`] becomes.
+//! - labels for the store's `outcome` column ([`AttemptOutcome::label`]; attempts never
+//!   dialled use [`Finish::label`]).
+
+use std::time::{Duration, SystemTime};
+
+use super::attempt::AttemptOutcome;
+use super::pacer::Pacer;
+use super::plan::SlotCall;
+use super::priority::Priority;
+use super::state::{CallState, CancelReason, Finish, NextStep, Phase};
+use crate::ivr::CallOutcome;
+use crate::report::date::Slot;
+use crate::sip::outcome::Disposition;
+use crate::store::{AttemptRow, PatientId};
+use crate::store::{ClaimedAttempt, NewAttempt};
+
+impl Priority {
+    /// The store's priority column: higher is called first.
+    pub fn rank(self) -> i32 {
+        match self {
+            Priority::High => 1,
+            Priority::Normal => 0,
+        }
+    }
+
+    /// The priority of a stored rank.
+    pub fn from_rank(rank: i32) -> Priority {
+        if rank >= 1 {
+            Priority::High
+        } else {
+            Priority::Normal
+        }
+    }
+}
+
+impl Pacer {
+    /// First attempts for `calls` (any slots, any order): within each slot, in call order
+    /// (priority, then patient), attempt i of n is due at slot + first offset + i/n of the
+    /// spread. The last first attempt thus starts by the end of the spread and still has
+    /// every retry offset left inside the window.
+    pub fn first_attempts(&self, calls: &[SlotCall]) -> Vec<NewAttempt> {
+        let mut sorted: Vec<&SlotCall> = calls.iter().collect();
+        sorted.sort_unstable_by_key(|c| (c.slot, c.priority, c.patient));
+        let spread = self.spread();
+        let first = self.first_offset();
+        let mut out = Vec::with_capacity(calls.len());
+        for group in sorted.chunk_by(|a, b| a.slot == b.slot) {
+            let n = group.len() as u128;
+            for (i, call) in group.iter().enumerate() {
+                let offset = spread.as_millis() * i as u128 / n;
+                let offset = Duration::from_millis(u64::try_from(offset).unwrap_or(u64::MAX));
+                out.push(NewAttempt {
+                    patient: call.patient,
+                    slot: call.slot,
+                    attempt: 1,
+                    due_at: call.at + first + offset,
+                    window_end: call.window_end,
+                    priority: call.priority.rank(),
+                    slot_at: call.at,
+                    manual: false,
+                });
+            }
+        }
+        out
+    }
+
+    /// A claimed attempt as the slot call's state just before it is dialled.
+    pub fn claimed_state(&self, claim: &ClaimedAttempt) -> CallState {
+        CallState {
+            call: SlotCall {
+                patient: claim.patient,
+                slot: claim.slot,
+                at: claim.slot_at,
+                window_end: claim.window_end,
+                priority: Priority::from_rank(claim.priority),
+            },
+            attempts: claim.attempt.saturating_sub(1),
+            phase: Phase::Waiting { due: claim.due_at },
+        }
+    }
+
+    /// The row of the attempt after `claim`, when `step` is a retry.
+    pub fn next_attempt(&self, claim: &ClaimedAttempt, step: NextStep) -> Option<NewAttempt> {
+        let NextStep::Retry { due } = step else {
+            return None;
+        };
+        Some(NewAttempt {
+            patient: claim.patient,
+            slot: claim.slot,
+            attempt: claim.attempt + 1,
+            due_at: due,
+            window_end: claim.window_end,
+            priority: claim.priority,
+            slot_at: claim.slot_at,
+            manual: false,
+        })
+    }
+}
+
+impl Pacer {
+    /// The slot calls behind stored attempt rows (calls staff asked for are left out), for
+    /// [`Pacer::backlog`] and listings: one state per patient and slot, from its latest
+    /// attempt. `rows` may come in any order.
+    pub fn states_from_rows(&self, rows: &[AttemptRow]) -> Vec<CallState> {
+        let mut latest: std::collections::BTreeMap<(Slot, PatientId), &AttemptRow> =
+            std::collections::BTreeMap::new();
+        for row in rows.iter().filter(|r| !r.manual) {
+            let key = (row.slot, row.patient);
+            if latest.get(&key).is_none_or(|l| l.attempt < row.attempt) {
+                latest.insert(key, row);
+            }
+        }
+        latest
+            .into_values()
+            .map(|row| {
+                let call = SlotCall {
+                    patient: row.patient,
+                    slot: row.slot,
+                    at: row.slot_at,
+                    window_end: row.window_end,
+                    priority: Priority::from_rank(row.priority),
+                };
+                let (attempts, phase) = match row.state.as_str() {
+                    "pending" => (row.attempt - 1, Phase::Waiting { due: row.due_at }),
+                    "claimed" => (
+                        row.attempt,
+                        Phase::Active {
+                            started: row.due_at,
+                        },
+                    ),
+                    "done" => {
+                        let finish = match row.outcome.as_deref() {
+                            Some("completed") => Finish::Completed,
+                            Some("wrong_number") => Finish::Cancelled(CancelReason::WrongNumber),
+                            _ => Finish::Unreached,
+                        };
+                        (row.attempt, Phase::Finished(finish))
+                    }
+                    _ => {
+                        let finish = row
+                            .outcome
+                            .as_deref()
+                            .and_then(Finish::from_label)
+                            .unwrap_or(Finish::Unreached);
+                        (row.attempt - 1, Phase::Finished(finish))
+                    }
+                };
+                CallState {
+                    call,
+                    attempts,
+                    phase,
+                }
+            })
+            .collect()
+    }
+}
+
+impl AttemptOutcome {
+    /// How an answered-or-not call ended: the SIP/AMD disposition and, once answered, the
+    /// dialplan's own outcome.
+    pub fn of_call(disposition: Disposition, flow: Option<CallOutcome>) -> AttemptOutcome {
+        match (disposition, flow) {
+            (Disposition::Answered | Disposition::Cancelled, Some(outcome)) => match outcome {
+                CallOutcome::Completed => AttemptOutcome::Completed,
+                CallOutcome::WrongNumber => AttemptOutcome::WrongNumber,
+                CallOutcome::NoResponse => AttemptOutcome::NoResponse,
+                CallOutcome::Incomplete => AttemptOutcome::Incomplete,
+                // Hung up at the greeting, before a report started: nobody answered.
+                CallOutcome::Abandoned | CallOutcome::NotIdentified => {
+                    AttemptOutcome::NotAnswered(Disposition::NoAnswer)
+                }
+            },
+            (Disposition::Answered, None) => AttemptOutcome::NotAnswered(Disposition::NoAnswer),
+            (other, _) => AttemptOutcome::NotAnswered(other),
+        }
+    }
+
+    /// The store's `outcome` label: completed, incomplete, no_response, wrong_number, or the
+    /// disposition (no_answer, busy, rejected, unreachable, failed, answering_machine).
+    pub fn label(self) -> &'static str {
+        match self {
+            AttemptOutcome::Completed => "completed",
+            AttemptOutcome::Incomplete => "incomplete",
+            AttemptOutcome::NoResponse => "no_response",
+            AttemptOutcome::WrongNumber => "wrong_number",
+            AttemptOutcome::NotAnswered(Disposition::Answered | Disposition::Cancelled) => {
+                "no_answer"
+            }
+            AttemptOutcome::NotAnswered(d) => d.label(),
+        }
+    }
+}
+
+/// True when the outcome means the trunk, not the patient, failed: the
+/// call never reached the network's answer (no final response, a 5xx, a transport error).
+pub fn trunk_failed(outcome: AttemptOutcome) -> bool {
+    matches!(outcome, AttemptOutcome::NotAnswered(Disposition::Failed))
+}
+
+/// Picks the trunk for each call: trunks in turn (round robin), only with a free channel,
+/// skipping a trunk that is failing. A trunk fails after `FAIL_AFTER` failed calls in a row
+/// and is avoided for a back-off that doubles (30 s up to 5 min) while it keeps failing; one
+/// call that reaches the network clears it. Sans-IO: the caller passes `now`.
+#[derive(Debug, Clone)]
+pub struct TrunkPicker {
+    trunks: Vec<TrunkState>,
+    next: usize,
+}
+
+#[derive(Debug, Clone)]
+struct TrunkState {
+    channels: usize,
+    busy: usize,
+    failures: u32,
+    avoid_until: Option<SystemTime>,
+}
+
+/// Failed calls in a row after which a trunk is avoided.
+pub const FAIL_AFTER: u32 = 2;
+const FIRST_BACKOFF: Duration = Duration::from_secs(30);
+const MAX_BACKOFF: Duration = Duration::from_secs(300);
+
+impl TrunkPicker {
+    /// Trunks with these channel limits, in configuration order.
+    pub fn new(channels: impl IntoIterator<Item = usize>) -> TrunkPicker {
+        TrunkPicker {
+            trunks: channels
+                .into_iter()
+                .map(|channels| TrunkState {
+                    channels,
+                    busy: 0,
+                    failures: 0,
+                    avoid_until: None,
+                })
+                .collect(),
+            next: 0,
+        }
+    }
+
+    /// Free channels on trunks not being avoided at `now`.
+    pub fn free(&self, now: SystemTime) -> usize {
+        self.trunks
+            .iter()
+            .filter(|t| t.usable(now))
+            .map(|t| t.channels.saturating_sub(t.busy))
+            .sum()
+    }
+
+    /// The trunk for the next call, its channel taken; `None` when every usable trunk is
+    /// full. When every trunk is being avoided, the one whose back-off ends first is tried
+    /// once its back-off is over (`None` until then).
+    pub fn take(&mut self, now: SystemTime) -> Option<usize> {
+        let n = self.trunks.len();
+        for k in 0..n {
+            let i = (self.next + k) % n;
+            let t = &self.trunks[i];
+            if t.usable(now) && t.busy < t.channels {
+                self.trunks[i].busy += 1;
+                self.next = (i + 1) % n;
+                return Some(i);
+            }
+        }
+        None
+    }
+
+    /// The call on trunk `i` ended; `failed` when the trunk, not the patient, failed.
+    pub fn release(&mut self, i: usize, failed: bool, now: SystemTime) {
+        let Some(t) = self.trunks.get_mut(i) else {
+            return;
+        };
+        t.busy = t.busy.saturating_sub(1);
+        if !failed {
+            t.failures = 0;
+            t.avoid_until = None;
+            return;
+        }
+        t.failures += 1;
+        if t.failures >= FAIL_AFTER {
+            let doublings = (t.failures - FAIL_AFTER).min(4);
+            let backoff = (FIRST_BACKOFF * 2u32.pow(doublings)).min(MAX_BACKOFF);
+            t.avoid_until = Some(now + backoff);
+        }
+    }
+
+    /// Trunk `i` is being avoided at `now`.
+    pub fn avoided(&self, i: usize, now: SystemTime) -> bool {
+        self.trunks.get(i).is_some_and(|t| !t.usable(now))
+    }
+}
+
+impl TrunkState {
+    fn usable(&self, now: SystemTime) -> bool {
+        self.avoid_until.is_none_or(|until| now >= until)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::config::ScheduleConfig;
+    use super::super::plan::{plan_day, tests::patient};
+    use super::*;
+    use crate::store::AttemptId;
+
+    const MINUTE: Duration = Duration::from_secs(60);
+
+    #[test]
+    fn first_attempts_spread_high_priority_first_over_the_spread() {
+        let pacer = Pacer::new(ScheduleConfig::default());
+        let mut ps: Vec<_> = (1..=8)
+            .map(|id| patient(id, &["09:00", "14:00"], "", "1990-01-01"))
+            .collect();
+        ps.push(patient(9, &["09:00"], "age65", "1990-01-01"));
+        let calls = plan_day(pacer.config(), &ps, "2025-05-01".parse().unwrap());
+        let firsts = pacer.first_attempts(&calls);
+        assert_eq!(firsts.len(), 17);
+        let nine: Vec<_> = firsts
+            .iter()
+            .filter(|a| a.slot.time.to_string() == "09:00")
+            .collect();
+        let at = nine[0].slot_at;
+        assert_eq!(nine[0].patient, PatientId(9), "high priority first");
+        assert_eq!(nine[0].priority, 1);
+        assert_eq!(nine[0].due_at, at);
+        // 9 calls over a 20-minute spread (60 − 40): every 133.3 s, the last before +20 min.
+        assert_eq!(nine[1].due_at, at + Duration::from_millis(133_333));
+        assert!(nine[8].due_at < at + 20 * MINUTE);
+        assert!(nine.windows(2).all(|w| w[0].due_at <= w[1].due_at));
+        assert!(nine.iter().all(|a| a.window_end == at + 60 * MINUTE));
+        let two: Vec<_> = firsts
+            .iter()
+            .filter(|a| a.slot.time.to_string() == "14:00")
+            .collect();
+        assert_eq!(two.len(), 8);
+        assert_eq!(
+            two[1].due_at,
+            two[0].due_at + Duration::from_millis(150_000)
+        );
+    }
+
+    fn claim(attempt: u32, due: SystemTime, at: SystemTime) -> ClaimedAttempt {
+        ClaimedAttempt {
+            id: AttemptId(7),
+            patient: PatientId(3),
+            phone: crate::pii::Redacted::new("0312345678".into()),
+            language: crate::lang::Language::Ja,
+            slot: Slot {
+                date: "2025-05-01".parse().unwrap(),
+                time: "09:00".parse().unwrap(),
+            },
+            attempt,
+            due_at: due,
+            window_end: at + 60 * MINUTE,
+            slot_at: at,
+            priority: 0,
+            manual: false,
+        }
+    }
+
+    #[test]
+    fn a_claimed_attempt_retries_by_the_pacer_rules() {
+        let pacer = Pacer::new(ScheduleConfig::default());
+        let at = ScheduleConfig::default()
+            .instant("2025-05-01".parse().unwrap(), "09:00".parse().unwrap());
+        let c = claim(1, at + MINUTE, at);
+        let mut state = pacer.claimed_state(&c);
+        assert_eq!(state.attempts, 0);
+        state.start(at + MINUTE);
+        let busy = AttemptOutcome::of_call(Disposition::Busy, None);
+        let step = pacer.after_attempt(&state, busy, at + MINUTE + 5 * Duration::from_secs(1));
+        let next = pacer.next_attempt(&c, step).unwrap();
+        assert_eq!(next.attempt, 2);
+        assert_eq!(next.due_at, at + 21 * MINUTE + Duration::from_secs(5));
+        // The third attempt is the last: after it, nothing.
+        let c3 = claim(3, at + 41 * MINUTE, at);
+        let mut state = pacer.claimed_state(&c3);
+        state.start(at + 41 * MINUTE);
+        let step = pacer.after_attempt(&state, busy, at + 42 * MINUTE);
+        assert_eq!(step, NextStep::Finish(Finish::Unreached));
+        assert!(pacer.next_attempt(&c3, step).is_none());
+        // Completed and wrong number never retry.
+        let done = AttemptOutcome::of_call(Disposition::Answered, Some(CallOutcome::Completed));
+        assert_eq!(done.label(), "completed");
+        let wrong = AttemptOutcome::of_call(Disposition::Answered, Some(CallOutcome::WrongNumber));
+        let mut state = pacer.claimed_state(&c);
+        state.start(at);
+        assert_eq!(pacer.after_attempt(&state, wrong, at), NextStep::StopNumber);
+    }
+
+    #[test]
+    fn outcomes_have_the_store_labels() {
+        let cases = [
+            (Disposition::Busy, None, "busy"),
+            (Disposition::NoAnswer, None, "no_answer"),
+            (Disposition::AnsweringMachine, None, "answering_machine"),
+            (Disposition::Unreachable, None, "unreachable"),
+            (Disposition::Rejected, None, "rejected"),
+            (
+                Disposition::Answered,
+                Some(CallOutcome::Incomplete),
+                "incomplete",
+            ),
+            (
+                Disposition::Answered,
+                Some(CallOutcome::NoResponse),
+                "no_response",
+            ),
+            (
+                Disposition::Answered,
+                Some(CallOutcome::Abandoned),
+                "no_answer",
+            ),
+            (
+                Disposition::Cancelled,
+                Some(CallOutcome::Completed),
+                "completed",
+            ),
+        ];
+        for (d, flow, label) in cases {
+            assert_eq!(
+                AttemptOutcome::of_call(d, flow).label(),
+                label,
+                "{d:?} {flow:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn trunks_alternate_and_respect_channel_limits() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let mut p = TrunkPicker::new([2, 1]);
+        assert_eq!(p.free(now), 3);
+        assert_eq!(p.take(now), Some(0));
+        assert_eq!(p.take(now), Some(1));
+        assert_eq!(p.take(now), Some(0));
+        assert_eq!(p.take(now), None, "all channels busy");
+        p.release(1, false, now);
+        assert_eq!(p.take(now), Some(1));
+    }
+
+    #[test]
+    fn a_failing_trunk_is_avoided_with_back_off_and_cleared_by_a_good_call() {
+        let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let s = Duration::from_secs(1);
+        let mut p = TrunkPicker::new([10, 10]);
+        for _ in 0..FAIL_AFTER {
+            assert_eq!(p.take(t0), Some(0));
+            p.release(0, true, t0);
+            assert_eq!(p.take(t0), Some(1));
+            p.release(1, false, t0);
+        }
+        assert!(p.avoided(0, t0));
+        // Only trunk 1 is used while trunk 0 is avoided.
+        for _ in 0..5 {
+            assert_eq!(p.take(t0 + s), Some(1));
+        }
+        assert_eq!(p.free(t0 + s), 5);
+        // After the back-off it is tried again; another failure doubles the back-off.
+        let t1 = t0 + 30 * s;
+        assert!(!p.avoided(0, t1));
+        assert_eq!(p.take(t1), Some(0));
+        p.release(0, true, t1);
+        assert!(p.avoided(0, t1 + 59 * s));
+        assert!(!p.avoided(0, t1 + 60 * s));
+        // A call that reaches the network clears it (trunk 1 had its turn first).
+        assert_eq!(p.take(t1 + 60 * s), Some(1));
+        assert_eq!(p.take(t1 + 60 * s), Some(0));
+        p.release(0, false, t1 + 61 * s);
+        assert!(!p.avoided(0, t1 + 61 * s));
+        // Both failing: nothing until a back-off is over.
+        let mut q = TrunkPicker::new([1, 1]);
+        for _ in 0..FAIL_AFTER {
+            for i in 0..2 {
+                assert_eq!(q.take(t0), Some(i));
+                q.release(i, true, t0);
+            }
+        }
+        assert_eq!(q.take(t0 + s), None);
+        assert_eq!(q.take(t0 + 30 * s), Some(0));
+    }
+}

@@ -1,0 +1,653 @@
+//! The automatic-call side of the store: the patients the planner reads, each slot planned
+//! once across nodes, what an attempt's end changes (retry, blocked number), cancellations,
+//! lease renewal, the sweep of attempts whose window closed, calls staff ask for, and the
+//! attempt listings behind `calls plan` and the staff page.
+//!
+//! Attempt states: `pending` (waiting for its due time), `claimed` (a node holds it),
+//! `done` (dialled; `outcome` says how it ended) and `cancelled` (never dialled; `outcome`
+//! says why, as `schedule::Finish::label`: `cancelled_report_received`,
+//! `cancelled_auto_call_off`, `cancelled_observation_ended`, `cancelled_not_scheduled`,
+//! `cancelled_wrong_number`, `unreached`, `missed_capacity`, `missed_quiet_hours`).
+
+use std::time::{Duration, SystemTime};
+
+use sqlx::Row;
+
+use crate::lang::Language;
+use crate::pii::Redacted;
+use crate::report::date::{from_epoch_millis, Date, LocalTime};
+use crate::report::Slot;
+use crate::schedule::{PatientSettings, Period, RiskFactors};
+
+use super::attempts::{AttemptId, NewAttempt, INSERT_ATTEMPT};
+use super::reports::decode_slot;
+use super::{millis, BeginWrite, PatientId, Store, StoreError};
+
+/// Rows per multi-row INSERT when a slot is planned (9 values each: far below both backends'
+/// bind limits).
+const PLAN_CHUNK: usize = 500;
+
+/// What the last check before dialling needs to know about a patient now.
+#[derive(Debug, Clone)]
+pub struct PatientState {
+    /// Current call settings.
+    pub settings: PatientSettings,
+    /// The latest complete report on any channel.
+    pub last_complete_report: Option<SystemTime>,
+    /// The registered number was blocked by the wrong-number key.
+    pub number_blocked: bool,
+    /// The registered number (the only number ever dialled).
+    pub phone: Redacted<String>,
+    /// The call language.
+    pub language: Language,
+}
+
+/// One attempt as stored, for listings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttemptRow {
+    /// The attempt.
+    pub id: AttemptId,
+    /// The patient.
+    pub patient: PatientId,
+    /// The patient's HER-SYS ID (personal data: shown to staff, never logged).
+    pub hersys_id: Redacted<String>,
+    /// The slot (a call staff asked for has the local minute it was asked at).
+    pub slot: Slot,
+    /// 1 for the first attempt of the slot.
+    pub attempt: u32,
+    /// When it may start.
+    pub due_at: SystemTime,
+    /// No attempt of the slot starts at or after this instant.
+    pub window_end: SystemTime,
+    /// The slot instant.
+    pub slot_at: SystemTime,
+    /// Higher first.
+    pub priority: i32,
+    /// `pending`, `claimed`, `done` or `cancelled`.
+    pub state: String,
+    /// How it ended, or why it was cancelled.
+    pub outcome: Option<String>,
+    /// The node holding it or that dialled it.
+    pub node: Option<String>,
+    /// carecall's call id of the call, when dialled.
+    pub call_id: Option<String>,
+    /// When it ended.
+    pub finished_at: Option<SystemTime>,
+    /// A call staff asked for.
+    pub manual: bool,
+}
+
+const ATTEMPT_COLUMNS: &str =
+    "a.id, a.patient_id, p.hersys_id, CAST(a.slot_date AS TEXT) AS slot_date, \
+     a.slot_time, a.attempt, a.due_at, a.window_end, a.slot_at, a.priority, a.state, a.outcome, \
+     a.claimed_by, a.call_id, a.finished_at, a.manual";
+
+const PATIENT_SETTINGS: &str =
+    "SELECT id, call_times, CAST(observation_start AS TEXT) AS obs_start, \
+     CAST(observation_end AS TEXT) AS obs_end, CAST(call_start AS TEXT) AS call_start, \
+     CAST(call_end AS TEXT) AS call_end, auto_call, risk, CAST(birthday AS TEXT) AS birthday \
+     FROM patients";
+
+impl Store {
+    /// Every patient's call settings, for planning a day.
+    pub async fn schedule_patients(&self) -> Result<Vec<PatientSettings>, StoreError> {
+        let mut out = Vec::new();
+        on_pool!(self, pool => {
+            let rows = sqlx::query(PATIENT_SETTINGS).fetch_all(pool).await?;
+            for row in rows {
+                out.push(decode_settings(&row)?);
+            }
+        });
+        Ok(out)
+    }
+
+    /// The patient as the last check before dialling sees them; `None` when unknown.
+    pub async fn patient_state(&self, id: PatientId) -> Result<Option<PatientState>, StoreError> {
+        let sql = format!("{PATIENT_SETTINGS} WHERE id = $1");
+        on_pool!(self, pool => {
+            let Some(row) = sqlx::query(&sql).bind(id.0).fetch_optional(pool).await? else {
+                return Ok(None);
+            };
+            let settings = decode_settings(&row)?;
+            let who = sqlx::query(
+                "SELECT p.phone, p.language, \
+                   (SELECT MAX(r.completed_at) FROM reports r WHERE r.patient_id = p.id AND r.complete) AS last_report, \
+                   EXISTS (SELECT 1 FROM blocked_numbers b WHERE b.phone = p.phone) AS blocked \
+                 FROM patients p WHERE p.id = $1",
+            )
+            .bind(id.0)
+            .fetch_one(pool)
+            .await?;
+            let language: String = who.try_get("language")?;
+            Ok(Some(PatientState {
+                settings,
+                last_complete_report: who
+                    .try_get::<Option<i64>, _>("last_report")?
+                    .map(from_epoch_millis),
+                number_blocked: who.try_get("blocked")?,
+                phone: Redacted::new(who.try_get("phone")?),
+                language: language
+                    .parse()
+                    .map_err(|_| StoreError::Corrupt { table: "patients", column: "language" })?,
+            }))
+        })
+    }
+
+    /// Plans `slot` with `attempts` (first attempts), unless another node planned it less
+    /// than `replan_after` ago. The slot's marker row and the attempts are written in one
+    /// transaction, so a node that dies while planning leaves nothing half-planned; attempts
+    /// already stored are kept as they are. Returns the number of new attempts, or `None`
+    /// when the slot was planned recently (by this node or another).
+    pub async fn plan_slot(
+        &self,
+        node: &str,
+        slot: Slot,
+        attempts: &[NewAttempt],
+        now: SystemTime,
+        replan_after: Duration,
+    ) -> Result<Option<u64>, StoreError> {
+        let at = millis(now)?;
+        let stale = super::millis_before(now, replan_after)?;
+        let calls = i64::try_from(attempts.len()).unwrap_or(i64::MAX);
+        let mut inserted = 0;
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let fresh = sqlx::query(
+                "INSERT INTO slot_plans (slot_date, slot_time, planned_at, planned_by, calls) \
+                 VALUES (date($1), $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+            )
+            .bind(slot.date.to_string())
+            .bind(slot.time.to_string())
+            .bind(at)
+            .bind(node)
+            .bind(calls)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if fresh == 0 {
+                let taken = sqlx::query(
+                    "UPDATE slot_plans SET planned_at = $3, planned_by = $4, calls = $5 \
+                     WHERE slot_date = date($1) AND slot_time = $2 AND planned_at <= $6",
+                )
+                .bind(slot.date.to_string())
+                .bind(slot.time.to_string())
+                .bind(at)
+                .bind(node)
+                .bind(calls)
+                .bind(stale)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if taken == 0 {
+                    tx.rollback().await?;
+                    return Ok(None);
+                }
+            }
+            for chunk in attempts.chunks(PLAN_CHUNK) {
+                let sql = multi_insert(chunk.len());
+                let mut q = sqlx::query(&sql);
+                for a in chunk {
+                    q = q
+                        .bind(a.patient.0)
+                        .bind(a.slot.date.to_string())
+                        .bind(a.slot.time.to_string())
+                        .bind(i64::from(a.attempt))
+                        .bind(millis(a.due_at)?)
+                        .bind(millis(a.window_end)?)
+                        .bind(i64::from(a.priority))
+                        .bind(millis(a.slot_at)?)
+                        .bind(a.manual);
+                }
+                inserted += q.execute(&mut *tx).await?.rows_affected();
+            }
+            tx.commit().await?;
+        });
+        Ok(Some(inserted))
+    }
+
+    /// Extends the leases of attempts this node holds (calls still on the line) to `until`.
+    /// Returns how many it still held.
+    pub async fn renew_leases(
+        &self,
+        node: &str,
+        ids: &[AttemptId],
+        until: SystemTime,
+    ) -> Result<u64, StoreError> {
+        let until = millis(until)?;
+        let mut renewed = 0;
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            for id in ids {
+                renewed += sqlx::query(
+                    "UPDATE call_attempts SET lease_until = $1 \
+                     WHERE id = $2 AND state = 'claimed' AND claimed_by = $3",
+                )
+                .bind(until)
+                .bind(id.0)
+                .bind(node)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            }
+            tx.commit().await?;
+        });
+        Ok(renewed)
+    }
+
+    /// Gives a claimed attempt back, due again at `due` (quiet hours, no free trunk).
+    pub async fn release_attempt(
+        &self,
+        id: AttemptId,
+        node: &str,
+        due: SystemTime,
+    ) -> Result<bool, StoreError> {
+        let due = millis(due)?;
+        let changed = on_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE call_attempts SET state = 'pending', claimed_by = NULL, lease_until = NULL, \
+                 due_at = $1 WHERE id = $2 AND state = 'claimed' AND claimed_by = $3",
+            )
+            .bind(due)
+            .bind(id.0)
+            .bind(node)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(changed == 1)
+    }
+
+    /// Cancels a claimed attempt that was never dialled, with the reason as its outcome.
+    pub async fn cancel_claimed_attempt(
+        &self,
+        id: AttemptId,
+        node: &str,
+        reason: &str,
+        now: SystemTime,
+    ) -> Result<bool, StoreError> {
+        let at = millis(now)?;
+        let changed = on_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE call_attempts SET state = 'cancelled', outcome = $1, finished_at = $2 \
+                 WHERE id = $3 AND state = 'claimed' AND claimed_by = $4",
+            )
+            .bind(reason)
+            .bind(at)
+            .bind(id.0)
+            .bind(node)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(changed == 1)
+    }
+
+    /// Ends an attempt this node dialled with `outcome` and, in the same transaction, plans
+    /// the next attempt when there is one. Returns false (and writes nothing) when the node
+    /// no longer holds it.
+    pub async fn finish_attempt_then(
+        &self,
+        id: AttemptId,
+        node: &str,
+        (outcome, call_id): (&str, Option<&str>),
+        next: Option<&NewAttempt>,
+        now: SystemTime,
+    ) -> Result<bool, StoreError> {
+        let at = millis(now)?;
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let changed = sqlx::query(
+                "UPDATE call_attempts SET state = 'done', outcome = $1, call_id = $2, finished_at = $3 \
+                 WHERE id = $4 AND state = 'claimed' AND claimed_by = $5",
+            )
+            .bind(outcome)
+            .bind(call_id)
+            .bind(at)
+            .bind(id.0)
+            .bind(node)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if changed != 1 {
+                tx.rollback().await?;
+                return Ok(false);
+            }
+            if let Some(a) = next {
+                sqlx::query(INSERT_ATTEMPT)
+                    .bind(a.patient.0)
+                    .bind(a.slot.date.to_string())
+                    .bind(a.slot.time.to_string())
+                    .bind(i64::from(a.attempt))
+                    .bind(millis(a.due_at)?)
+                    .bind(millis(a.window_end)?)
+                    .bind(i64::from(a.priority))
+                    .bind(millis(a.slot_at)?)
+                    .bind(a.manual)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(true)
+    }
+
+    /// The wrong-number key: blocks the patient's registered number for automatic calls and
+    /// cancels every attempt of the patient not yet dialled. Returns the cancelled count.
+    pub async fn block_number(
+        &self,
+        patient: PatientId,
+        call_id: Option<&str>,
+        now: SystemTime,
+    ) -> Result<u64, StoreError> {
+        let at = millis(now)?;
+        let cancelled = on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            sqlx::query(
+                "INSERT INTO blocked_numbers (phone, patient_id, blocked_at, call_id) \
+                 SELECT phone, id, $2, $3 FROM patients WHERE id = $1 ON CONFLICT DO NOTHING",
+            )
+            .bind(patient.0)
+            .bind(at)
+            .bind(call_id)
+            .execute(&mut *tx)
+            .await?;
+            let n = sqlx::query(
+                "UPDATE call_attempts SET state = 'cancelled', outcome = 'cancelled_wrong_number', finished_at = $2 \
+                 WHERE patient_id = $1 AND state = 'pending'",
+            )
+            .bind(patient.0)
+            .bind(at)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            tx.commit().await?;
+            n
+        });
+        Ok(cancelled)
+    }
+
+    /// True when the patient's registered number is blocked.
+    pub async fn number_blocked(&self, patient: PatientId) -> Result<bool, StoreError> {
+        let blocked = on_pool!(self, pool => {
+            sqlx::query(
+                "SELECT EXISTS (SELECT 1 FROM blocked_numbers b JOIN patients p ON p.phone = b.phone \
+                 WHERE p.id = $1) AS blocked",
+            )
+            .bind(patient.0)
+            .fetch_one(pool)
+            .await?
+            .try_get("blocked")?
+        });
+        Ok(blocked)
+    }
+
+    /// A complete report at `at`: cancels the patient's pending slot attempts whose slot
+    /// instant is at or before it (SPEC §4). Calls staff asked for are left alone.
+    pub async fn cancel_attempts_after_report(
+        &self,
+        patient: PatientId,
+        at: SystemTime,
+    ) -> Result<u64, StoreError> {
+        let at = millis(at)?;
+        let n = on_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE call_attempts SET state = 'cancelled', outcome = 'cancelled_report_received', finished_at = $2 \
+                 WHERE patient_id = $1 AND state = 'pending' AND NOT manual AND slot_at <= $2",
+            )
+            .bind(patient.0)
+            .bind(at)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(n)
+    }
+
+    /// Attempts whose window closed before they could start become `cancelled` /
+    /// `missed_capacity`: pending ones, and claimed ones whose node died and whose lease ran
+    /// out after the window. Returns how many.
+    pub async fn sweep_missed_attempts(&self, now: SystemTime) -> Result<u64, StoreError> {
+        let at = millis(now)?;
+        let n = on_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE call_attempts SET state = 'cancelled', outcome = 'missed_capacity', finished_at = $1 \
+                 WHERE window_end <= $1 AND (state = 'pending' OR (state = 'claimed' AND lease_until < $1))",
+            )
+            .bind(at)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(n)
+    }
+
+    /// A call staff asked for (`carecall calls now`): one attempt for `patient`, due now,
+    /// ahead of every slot call, open for `window`. `slot` is the local minute it was asked
+    /// at. Returns its id.
+    pub async fn request_call_now(
+        &self,
+        patient: PatientId,
+        slot: Slot,
+        now: SystemTime,
+        window: Duration,
+    ) -> Result<AttemptId, StoreError> {
+        let at = millis(now)?;
+        let end = millis(now + window)?;
+        let id = on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let next: i64 = sqlx::query(
+                "SELECT COALESCE(MAX(attempt), 0) + 1 AS next FROM call_attempts \
+                 WHERE patient_id = $1 AND slot_date = date($2) AND slot_time = $3",
+            )
+            .bind(patient.0)
+            .bind(slot.date.to_string())
+            .bind(slot.time.to_string())
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("next")?;
+            let id: i64 = sqlx::query(
+                "INSERT INTO call_attempts \
+                 (patient_id, slot_date, slot_time, attempt, due_at, window_end, priority, slot_at, manual) \
+                 VALUES ($1, date($2), $3, $4, $5, $6, $7, $5, TRUE) RETURNING id",
+            )
+            .bind(patient.0)
+            .bind(slot.date.to_string())
+            .bind(slot.time.to_string())
+            .bind(next)
+            .bind(at)
+            .bind(end)
+            .bind(i64::from(i32::MAX))
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("id")?;
+            tx.commit().await?;
+            id
+        });
+        Ok(AttemptId(id))
+    }
+
+    /// The patient with this HER-SYS ID, if any.
+    pub async fn patient_by_hersys_id(
+        &self,
+        hersys_id: &Redacted<String>,
+    ) -> Result<Option<PatientId>, StoreError> {
+        let id: Option<i64> = on_pool!(self, pool => {
+            sqlx::query("SELECT id FROM patients WHERE hersys_id = $1")
+                .bind(hersys_id.expose())
+                .fetch_optional(pool)
+                .await?
+                .map(|r| r.try_get("id"))
+                .transpose()?
+        });
+        Ok(id.map(PatientId))
+    }
+
+    /// One attempt, if it exists.
+    pub async fn attempt(&self, id: AttemptId) -> Result<Option<AttemptRow>, StoreError> {
+        let sql = format!(
+            "SELECT {ATTEMPT_COLUMNS} FROM call_attempts a JOIN patients p ON p.id = a.patient_id \
+             WHERE a.id = $1"
+        );
+        let mut rows = on_pool!(self, pool => {
+            let rows = sqlx::query(&sql).bind(id.0).fetch_all(pool).await?;
+            rows.iter().map(decode_attempt).collect::<Result<Vec<_>, _>>()?
+        });
+        Ok(rows.pop())
+    }
+
+    /// Every attempt of slots on `date` (local), by slot, priority and patient.
+    pub async fn attempts_on(&self, date: Date) -> Result<Vec<AttemptRow>, StoreError> {
+        let sql = format!(
+            "SELECT {ATTEMPT_COLUMNS} FROM call_attempts a JOIN patients p ON p.id = a.patient_id \
+             WHERE a.slot_date = date($1) \
+             ORDER BY a.slot_time, a.priority DESC, a.patient_id, a.attempt"
+        );
+        let rows = on_pool!(self, pool => {
+            let rows = sqlx::query(&sql).bind(date.to_string()).fetch_all(pool).await?;
+            rows.iter().map(decode_attempt).collect::<Result<Vec<_>, _>>()?
+        });
+        Ok(rows)
+    }
+
+    /// A patient's attempts, newest first, at most `limit`.
+    pub async fn patient_attempts(
+        &self,
+        patient: PatientId,
+        limit: u32,
+    ) -> Result<Vec<AttemptRow>, StoreError> {
+        let sql = format!(
+            "SELECT {ATTEMPT_COLUMNS} FROM call_attempts a JOIN patients p ON p.id = a.patient_id \
+             WHERE a.patient_id = $1 ORDER BY a.due_at DESC, a.id DESC LIMIT $2"
+        );
+        let rows = on_pool!(self, pool => {
+            let rows = sqlx::query(&sql)
+                .bind(patient.0)
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await?;
+            rows.iter().map(decode_attempt).collect::<Result<Vec<_>, _>>()?
+        });
+        Ok(rows)
+    }
+}
+
+/// `INSERT … VALUES (…), (…) ON CONFLICT DO NOTHING` for `n` attempts.
+fn multi_insert(n: usize) -> String {
+    let mut sql = String::from(
+        "INSERT INTO call_attempts \
+         (patient_id, slot_date, slot_time, attempt, due_at, window_end, priority, slot_at, manual) VALUES ",
+    );
+    for i in 0..n {
+        let b = i * 9;
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&format!(
+            "(${}, date(${}), ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+            b + 1,
+            b + 2,
+            b + 3,
+            b + 4,
+            b + 5,
+            b + 6,
+            b + 7,
+            b + 8,
+            b + 9
+        ));
+    }
+    sql.push_str(" ON CONFLICT DO NOTHING");
+    sql
+}
+
+fn corrupt(column: &'static str) -> StoreError {
+    StoreError::Corrupt {
+        table: "patients",
+        column,
+    }
+}
+
+fn decode_settings<R>(row: &R) -> Result<PatientSettings, StoreError>
+where
+    R: Row,
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<String>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> bool: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    let date = |column: &'static str| -> Result<Date, StoreError> {
+        row.try_get::<String, _>(column)?
+            .parse()
+            .map_err(|_| corrupt(column))
+    };
+    let call_times: String = row.try_get("call_times")?;
+    let call_times = call_times
+        .split(';')
+        .filter(|t| !t.is_empty())
+        .map(|t| t.parse::<LocalTime>().map_err(|_| corrupt("call_times")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let call_period = match (
+        row.try_get::<Option<String>, _>("call_start")?,
+        row.try_get::<Option<String>, _>("call_end")?,
+    ) {
+        (Some(s), Some(e)) => Some(Period {
+            start: s.parse().map_err(|_| corrupt("call_start"))?,
+            end: e.parse().map_err(|_| corrupt("call_end"))?,
+        }),
+        _ => None,
+    };
+    let risk: String = row.try_get("risk")?;
+    Ok(PatientSettings {
+        id: PatientId(row.try_get("id")?),
+        call_times,
+        observation: Period {
+            start: date("obs_start")?,
+            end: date("obs_end")?,
+        },
+        call_period,
+        auto_call: row.try_get("auto_call")?,
+        risk: RiskFactors::parse(&risk),
+        birthday: Redacted::new(date("birthday")?),
+    })
+}
+
+fn decode_attempt<R>(row: &R) -> Result<AttemptRow, StoreError>
+where
+    R: Row,
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<i64>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<String>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> bool: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    let bad = |column: &'static str| StoreError::Corrupt {
+        table: "call_attempts",
+        column,
+    };
+    let slot = decode_slot(
+        row.try_get("slot_date")?,
+        row.try_get("slot_time")?,
+        "call_attempts",
+    )?
+    .ok_or(bad("slot_date"))?;
+    Ok(AttemptRow {
+        id: AttemptId(row.try_get("id")?),
+        patient: PatientId(row.try_get("patient_id")?),
+        hersys_id: Redacted::new(row.try_get("hersys_id")?),
+        slot,
+        attempt: u32::try_from(row.try_get::<i64, _>("attempt")?).map_err(|_| bad("attempt"))?,
+        due_at: from_epoch_millis(row.try_get("due_at")?),
+        window_end: from_epoch_millis(row.try_get("window_end")?),
+        slot_at: from_epoch_millis(row.try_get("slot_at")?),
+        priority: i32::try_from(row.try_get::<i64, _>("priority")?).map_err(|_| bad("priority"))?,
+        state: row.try_get("state")?,
+        outcome: row.try_get("outcome")?,
+        node: row.try_get("claimed_by")?,
+        call_id: row.try_get("call_id")?,
+        finished_at: row
+            .try_get::<Option<i64>, _>("finished_at")?
+            .map(from_epoch_millis),
+        manual: row.try_get("manual")?,
+    })
+}

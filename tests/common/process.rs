@@ -1,0 +1,84 @@
+//! The real `carecall` binary as a child process: commands, and `carecall serve` waited on
+//! until ready and killed on drop.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The binary under test.
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_carecall")
+}
+
+/// A fresh temporary folder for one test.
+pub fn temp_dir(prefix: &str, name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("carecall-{prefix}-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Runs `carecall ARGS… --config CONFIG`; (success, stdout + stderr).
+pub fn carecall(config: &Path, args: &[&str]) -> (bool, String) {
+    let out = Command::new(bin())
+        .args(args)
+        .arg("--config")
+        .arg(config)
+        .output()
+        .expect("carecall runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+/// A running `carecall serve`, killed on drop.
+pub struct Serve {
+    pub child: Child,
+    pub log: PathBuf,
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Serve {
+    /// Starts `carecall serve --config CONFIG` with logs (at `rust_log`) to `log`, and waits
+    /// until it says it is ready.
+    pub fn start(config: &Path, log: PathBuf, rust_log: &str) -> Serve {
+        let file = std::fs::File::create(&log).unwrap();
+        let child = Command::new(bin())
+            .args(["serve", "--config"])
+            .arg(config)
+            .env("RUST_LOG", rust_log)
+            .stdout(Stdio::null())
+            .stderr(file)
+            .spawn()
+            .expect("carecall serve starts");
+        let serve = Serve { child, log };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if serve.log_text().contains("carecall ready") {
+                return serve;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("engine did not start: {}", serve.log_text());
+    }
+
+    /// What it has logged so far.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Kills it at once (SIGKILL), as a crash would.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
