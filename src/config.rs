@@ -117,6 +117,22 @@ pub struct TrunkConfig {
     pub allowed_sources: Vec<IpNet>,
 }
 
+/// Red-report alerts to the health centre's webhook (issue 6).
+#[derive(Debug, Clone)]
+pub struct AlertConfig {
+    /// Where to POST red reports; `None` (the default) sends no alerts.
+    pub webhook: Option<crate::alert::WebhookUrl>,
+    /// One POST gives up after this long (connect, send, answer).
+    pub timeout: Duration,
+    /// Attempts per alert, the first included; then it is recorded as failed.
+    pub max_attempts: u32,
+    /// The wait after the first failure; it doubles after each further one (up to 5 minutes).
+    pub first_retry: Duration,
+    /// Sent as `Authorization: Bearer <token>` so the receiver knows the POST is carecall's;
+    /// read from the environment variable named by `token_env`.
+    pub token: Option<crate::pii::Redacted<String>>,
+}
+
 /// The whole validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -140,6 +156,8 @@ pub struct Config {
     pub dialplans_dir: PathBuf,
     /// Carrier trunks, in the order calls alternate between them.
     pub trunks: Vec<TrunkConfig>,
+    /// Red-report alerts.
+    pub alert: AlertConfig,
 }
 
 impl Config {
@@ -264,6 +282,20 @@ mod tests {
         assert_eq!(c.http_listen, d.http_listen);
         assert_eq!(format!("{:?}", c.schedule), format!("{:?}", d.schedule));
         assert_eq!(c.trunks.len(), 1);
+        assert_eq!(format!("{:?}", c.alert), format!("{:?}", d.alert));
+        // The commented-out webhook URL is valid.
+        let alert = sample
+            .lines()
+            .skip_while(|l| !l.starts_with("[alert]"))
+            .take_while(|l| !l.starts_with("[prompts]"))
+            .map(|l| {
+                l.strip_prefix("# webhook_url")
+                    .map_or(l.to_owned(), |r| format!("webhook_url{r}"))
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let c = parse(&alert).unwrap();
+        assert!(c.alert.webhook.is_some(), "{alert}");
         // Every commented-out trunk key is a real key.
         let trunk: String = sample
             .lines()
@@ -352,6 +384,46 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(msg.contains(":2: field `flags.fever_celsius`"), "{msg}");
+    }
+
+    #[test]
+    fn alert_section_is_checked_at_load() {
+        let d = Config::defaults().alert;
+        assert!(
+            d.webhook.is_none(),
+            "no alerts unless a webhook is configured"
+        );
+        assert_eq!((d.timeout, d.max_attempts), (Duration::from_secs(5), 12));
+        let c = parse("[alert]\nwebhook_url = \"http://127.0.0.1:9000/hook\"\ntimeout_ms = 800\nmax_attempts = 3\nfirst_retry_ms = 50\n").unwrap();
+        let a = c.alert;
+        assert_eq!(a.webhook.unwrap().to_string(), "http://127.0.0.1:9000/hook");
+        assert_eq!((a.timeout, a.max_attempts), (Duration::from_millis(800), 3));
+        assert_eq!(a.first_retry, Duration::from_millis(50));
+        let msg = parse("[alert]\n\nwebhook_url = \"https://pager.example/\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains(":3: field `alert.webhook_url`"), "{msg}");
+        assert!(msg.contains("https"), "{msg}");
+        let msg = parse("[alert]\nmax_attempts = 0\n")
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains(":2: field `alert.max_attempts`"), "{msg}");
+        let msg = parse("[alert]\ntimeout_ms = 0\n").unwrap_err().to_string();
+        assert!(msg.contains(":2: field `alert.timeout_ms`"), "{msg}");
+        let msg = parse("[alert]\ntoken_env = \"CARECALL_TEST_ALERT_TOKEN_UNSET\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains(":2: field `alert.token_env`"), "{msg}");
+        assert!(msg.contains("CARECALL_TEST_ALERT_TOKEN_UNSET"), "{msg}");
+        let path = std::env::var("PATH").unwrap();
+        let c = parse("[alert]\ntoken_env = \"PATH\"\n").unwrap();
+        assert_eq!(c.alert.token.as_ref().map(|t| t.expose()), Some(&path));
+        assert!(
+            !format!("{:?}", c.alert).contains("/usr"),
+            "the token is not printed"
+        );
+        let msg = parse("[alert]\nwebhook = \"x\"\n").unwrap_err().to_string();
+        assert!(msg.contains("line 2") && msg.contains("webhook"), "{msg}");
     }
 
     #[test]

@@ -11,9 +11,12 @@
 //! - [`clock`] is the only module that reads the system clock.
 //! - The shell is [`runtime`] (sockets, tasks, timers, shutdown), [`store`] (SQL) and
 //!   [`http`] (staff API). Nothing else does I/O.
+//! - [`alert`] posts red reports to the health centre's webhook from a store-backed outbox.
+//! - [`simulator`] runs the real dialplan interpreter for the browser's flow simulator.
 //! - [`sip`] wraps the SIP library; no other module names its types.
 //! - Personal data travels in [`pii::Redacted`], which never prints its contents.
 
+pub mod alert;
 pub mod call;
 pub mod clock;
 pub mod config;
@@ -26,5 +29,6 @@ pub mod report;
 pub mod rtp;
 pub mod runtime;
 pub mod schedule;
+pub mod simulator;
 pub mod sip;
 pub mod store;

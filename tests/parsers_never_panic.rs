@@ -156,3 +156,15 @@ fn prompt_catalogue_parser_survives_mutations() {
         let _ = carecall::media::Catalogue::parse(&String::from_utf8_lossy(&input));
     }
 }
+
+#[test]
+fn webhook_url_parser_survives_mutations() {
+    let valid = b"http://10.0.0.5:9000/carecall/alerts?centre=minato";
+    for input in mutants(7, valid, 5_000) {
+        let text = String::from_utf8_lossy(&input);
+        if let Ok(url) = carecall::alert::WebhookUrl::parse(&text) {
+            assert_eq!(url.uri().scheme_str(), Some("http"), "{text:?}");
+            assert!(!url.host_header().contains('@'), "{text:?}");
+        }
+    }
+}

@@ -1,6 +1,6 @@
 //! The report store against both backends in one run: SQLite in a temporary file and
 //! PostgreSQL in a schema of its own (see tests/common_store). Every test listed in
-//! `on_both_backends!` runs twice; import and export cases live in tests/common_store.
+//! `on_both_backends!` runs twice; import, export, attempt and alert cases live in tests/common_store.
 
 mod common_store;
 
@@ -11,6 +11,7 @@ use carecall::report::{Flag, Slot};
 use carecall::store::{
     AnswerValue, Channel, Identification, PatientId, ReportId, Store, StoreError, Symptom,
 };
+use common_store::alert_cases::*;
 use common_store::attempt_cases::*;
 use common_store::export_cases::*;
 use common_store::import_cases::*;
@@ -33,6 +34,12 @@ on_both_backends!(
     pending_attempts_of_a_slot_can_be_cancelled,
     a_slot_is_planned_once_across_nodes_and_replanned_later,
     reports_wrong_numbers_and_closed_windows_end_waiting_attempts,
+    red_reports_are_enqueued_once_and_every_attempt_is_recorded,
+    an_alert_whose_node_died_is_claimed_again_and_a_last_failure_gives_up,
+    the_webhook_receives_a_red_report_within_a_second,
+    a_failed_delivery_is_retried_until_the_receiver_accepts,
+    an_unreachable_webhook_is_given_up_after_the_last_attempt,
+    alerts_left_pending_are_delivered_after_a_restart,
 );
 
 async fn identification_gives_one_outcome_for_any_mistake(db: Db) {

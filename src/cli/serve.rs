@@ -25,6 +25,11 @@ fn serve(config: Config, demo_patients: Option<&'static str>) -> Result<(), CliE
         .thread_name("carecall")
         .build()?;
     let flows = assets.dialplan_flows()?;
+    let simulator = std::sync::Arc::new(carecall::simulator::SimContext::new(
+        &assets,
+        config.store_options.flag_rules.clone(),
+        "/api/v1/simulator/audio",
+    ));
     runtime.block_on(async move {
         let store = super::open_store(&config).await?;
         if let Some(demo) = demo_patients {
@@ -40,7 +45,13 @@ fn serve(config: Config, demo_patients: Option<&'static str>) -> Result<(), CliE
         }
         let http_config = config.clone();
         let engine = Engine::start(config, assets.prompts, flows, Some(store.clone())).await?;
-        let http = HttpServer::start(http_config, store, Some(engine.subscribe())).await?;
+        let http = HttpServer::start(
+            http_config,
+            store,
+            Some(engine.subscribe()),
+            Some(carecall::simulator::ws::router(simulator)),
+        )
+        .await?;
         http.set_ready(true);
         tracing::info!(sip = %engine.sip_addr(), http = %http.local_addr(), "carecall ready");
         carecall::runtime::notify_ready();

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::{CallsConfig, Config, IpNet, RtpConfig, SipConfig, TrunkConfig};
+use super::{AlertConfig, CallsConfig, Config, IpNet, RtpConfig, SipConfig, TrunkConfig};
 
 /// What happens to a request from an address outside every trunk's allowed list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -41,6 +41,7 @@ pub(super) struct RawConfig {
     health_call: RawHealthCall,
     flags: RawFlags,
     schedule: crate::schedule::RawSchedule,
+    alert: RawAlert,
     trunk: Option<Vec<RawTrunk>>,
 }
 
@@ -75,6 +76,74 @@ impl Default for RawFlags {
             spo2_with_breathlessness_below: 96,
             spo2_at_or_below: 93,
         }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawAlert {
+    webhook_url: Option<String>,
+    timeout_ms: u64,
+    max_attempts: u32,
+    first_retry_ms: u64,
+    token_env: Option<String>,
+}
+
+impl Default for RawAlert {
+    fn default() -> Self {
+        RawAlert {
+            webhook_url: None,
+            timeout_ms: 5000,
+            max_attempts: 12,
+            first_retry_ms: 1000,
+            token_env: None,
+        }
+    }
+}
+
+impl RawAlert {
+    fn validate(&self) -> Result<AlertConfig, Problem> {
+        let at = |key: &str, reason: String| Problem::new("alert", None, key, reason);
+        let webhook = match &self.webhook_url {
+            Some(text) => Some(
+                crate::alert::WebhookUrl::parse(text)
+                    .map_err(|e| at("webhook_url", e.to_string()))?,
+            ),
+            None => None,
+        };
+        if !(100..=60_000).contains(&self.timeout_ms) {
+            return Err(at("timeout_ms", "must be within 100..=60000".into()));
+        }
+        if !(1..=100).contains(&self.max_attempts) {
+            return Err(at("max_attempts", "must be within 1..=100".into()));
+        }
+        if !(10..=300_000).contains(&self.first_retry_ms) {
+            return Err(at("first_retry_ms", "must be within 10..=300000".into()));
+        }
+        let token = match &self.token_env {
+            Some(var) => {
+                let token = std::env::var(var).unwrap_or_default();
+                if token.is_empty() {
+                    let reason = format!("environment variable {var} is not set");
+                    return Err(at("token_env", reason));
+                }
+                if !token.bytes().all(|b| b.is_ascii_graphic() || b == b' ') {
+                    let reason = format!(
+                        "environment variable {var} holds characters a header cannot carry"
+                    );
+                    return Err(at("token_env", reason));
+                }
+                Some(crate::pii::Redacted::new(token))
+            }
+            None => None,
+        };
+        Ok(AlertConfig {
+            webhook,
+            token,
+            timeout: Duration::from_millis(self.timeout_ms),
+            max_attempts: self.max_attempts,
+            first_retry: Duration::from_millis(self.first_retry_ms),
+        })
     }
 }
 
@@ -373,6 +442,7 @@ impl RawConfig {
             prompts_dir: resolve(base, self.prompts.dir.as_deref().unwrap_or("prompts")),
             dialplans_dir: resolve(base, self.dialplans.dir.as_deref().unwrap_or("dialplans")),
             trunks: self.trunks()?,
+            alert: self.alert.validate()?,
         })
     }
 

@@ -104,6 +104,7 @@ impl HttpServer {
         config: Config,
         store: Store,
         events: Option<broadcast::Receiver<CallEvent>>,
+        extra: Option<axum::Router>,
     ) -> Result<HttpServer, HttpError> {
         let addr = config.http_listen;
         let listener = tokio::net::TcpListener::bind(addr)
@@ -114,7 +115,11 @@ impl HttpServer {
         if let Some(events) = events {
             tokio::spawn(metrics::collect(state.clone(), events));
         }
-        let app = routes::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+        let mut app = routes::router(state.clone());
+        if let Some(extra) = extra {
+            app = app.merge(extra);
+        }
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
         let (stop, mut stopped) = watch::channel(false);
         let task = tokio::spawn(async move {
             let shutdown = async move {

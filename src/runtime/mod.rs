@@ -86,6 +86,7 @@ pub(crate) struct Shared {
     media: MediaPool,
     flows: FlowFactory,
     store: Option<crate::store::Store>,
+    alerts: crate::alert::Alerts,
     events: broadcast::Sender<CallEvent>,
     active: AtomicUsize,
     draining: AtomicBool,
@@ -123,11 +124,16 @@ impl Engine {
             .map_err(RuntimeError::Media)?;
         let (events, _) = broadcast::channel(4096);
         let (stop, _) = watch::channel(false);
+        let alerts = match &store {
+            Some(store) => crate::alert::Alerts::spawn(store.clone(), &config.alert),
+            None => crate::alert::Alerts::disabled(),
+        };
         let shared = Arc::new(Shared {
             config,
             media,
             flows,
             store,
+            alerts,
             events,
             active: AtomicUsize::new(0),
             draining: AtomicBool::new(false),
@@ -222,6 +228,7 @@ impl Engine {
         }
         self.sip.shutdown();
         self.shared.media.shutdown();
+        self.shared.alerts.shutdown().await;
     }
 }
 

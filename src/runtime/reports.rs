@@ -42,6 +42,7 @@ pub(super) struct CallReports {
     wrong_number: bool,
     position: (String, u32, String),
     flow_outcome: Option<crate::ivr::CallOutcome>,
+    alerts: crate::alert::Alerts,
 }
 
 impl CallReports {
@@ -64,6 +65,19 @@ impl CallReports {
             wrong_number: false,
             position: (String::new(), 0, String::new()),
             flow_outcome: None,
+            alerts: crate::alert::Alerts::disabled(),
+        }
+    }
+
+    /// Red reports from this call are posted through `alerts`.
+    pub(super) fn set_alerts(&mut self, alerts: crate::alert::Alerts) {
+        self.alerts = alerts;
+    }
+
+    /// Posts the report's alert when it is red (at most once per report).
+    async fn alert_if_red(&self, report: ReportId) {
+        if let Err(e) = self.alerts.notify(report).await {
+            store_error("enqueue red alert", &e);
         }
     }
 
@@ -116,11 +130,16 @@ impl CallReports {
                     .store_answer(report, question.as_str(), value, crate::clock::wall_now())
                     .await
                 {
-                    Ok(assessment) => tracing::info!(
-                        question = question.as_str(),
-                        flag = assessment.flag.label(),
-                        "answer stored"
-                    ),
+                    Ok(assessment) => {
+                        tracing::info!(
+                            question = question.as_str(),
+                            flag = assessment.flag.label(),
+                            "answer stored"
+                        );
+                        if assessment.flag == crate::report::Flag::Red {
+                            self.alert_if_red(report).await;
+                        }
+                    }
                     Err(e) => store_error("store answer", &e),
                 }
             }
@@ -131,6 +150,7 @@ impl CallReports {
                         Ok(_) => tracing::info!("report complete"),
                         Err(e) => store_error("complete report", &e),
                     }
+                    self.alert_if_red(report).await;
                     // SPEC §4: a report on any channel cancels the slot calls it answers.
                     if let Some(patient) = self.patient {
                         match store.cancel_attempts_after_report(patient, now).await {

@@ -74,7 +74,8 @@ pub(super) const INSERT_ATTEMPT: &str = "INSERT INTO call_attempts \
 /// Claims expired leases first (a dead node's calls), then pending attempts in call order.
 /// `{lock}` is `FOR UPDATE SKIP LOCKED` on PostgreSQL (nodes skip each other's rows) and
 /// empty on SQLite (one writer at a time).
-const CLAIM: &str = "UPDATE call_attempts SET state = 'claimed', claimed_by = $1, lease_until = $2 \
+const CLAIM: &str =
+    "UPDATE call_attempts SET state = 'claimed', claimed_by = $1, lease_until = $2 \
      WHERE id IN (SELECT id FROM call_attempts \
        WHERE {which} AND window_end > $3 \
        ORDER BY {order} LIMIT $4 {lock}) \
@@ -85,12 +86,22 @@ fn claim_sql(postgres: bool, expired: bool) -> String {
     let (which, order) = if expired {
         ("state = 'claimed' AND lease_until < $3", "lease_until")
     } else {
-        ("state = 'pending' AND due_at <= $3", "priority DESC, due_at, id")
+        (
+            "state = 'pending' AND due_at <= $3",
+            "priority DESC, due_at, id",
+        )
     };
     CLAIM
         .replace("{which}", which)
         .replace("{order}", order)
-        .replace("{lock}", if postgres { "FOR UPDATE SKIP LOCKED" } else { "" })
+        .replace(
+            "{lock}",
+            if postgres {
+                "FOR UPDATE SKIP LOCKED"
+            } else {
+                ""
+            },
+        )
 }
 
 impl Store {

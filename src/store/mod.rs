@@ -2,9 +2,9 @@
 //!
 //! Owns: the database connection pool, the schema (`migrations/sqlite`, `migrations/postgres`,
 //! run at open), patients and their CSV import, Health Call identification and its lockout,
-//! reports and answers, call records, automatic-call attempts and their leases, and for the
-//! staff API: health centres, staff accounts and their sessions, the audit log, patients and
-//! reports within a centre's scope. Must not touch: the clock (every time is an argument),
+//! reports and answers, call records, automatic-call attempts and their leases, the red-report
+//! alert outbox, and for the staff API: health centres, staff accounts and their sessions, the
+//! audit log, patients and reports within a centre's scope. Must not touch: the clock (every time is an argument),
 //! sockets other than the database's, logging of personal data (values travel in
 //! `crate::pii::Redacted`; errors name tables, lines and fields, never values).
 //!
@@ -50,6 +50,7 @@ macro_rules! on_pool {
     };
 }
 
+mod alerts;
 mod attempts;
 mod audit;
 mod calls;
@@ -63,6 +64,7 @@ mod schedule;
 mod staff;
 mod staff_reports;
 
+pub use alerts::{AlertId, AlertRecord, AlertStatus, AttemptResult, DeliveryAttempt, DueAlert};
 pub use attempts::{AttemptId, ClaimedAttempt, NewAttempt};
 pub use audit::{Actor, AuditFilter, AuditRow};
 pub use calls::CallRecord;

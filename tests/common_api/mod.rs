@@ -200,7 +200,7 @@ pub async fn env(db: &Db) -> Env {
             .await
             .unwrap();
     }
-    let server = HttpServer::start(config.clone(), store.clone(), None)
+    let server = HttpServer::start(config.clone(), store.clone(), None, None)
         .await
         .expect("HTTP server starts");
     server.set_ready(true);

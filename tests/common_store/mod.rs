@@ -4,6 +4,7 @@
 //! when the body panics. An unreachable PostgreSQL fails the test; it is never skipped.
 #![allow(dead_code)]
 
+pub mod alert_cases;
 pub mod attempt_cases;
 pub mod export_cases;
 pub mod import_cases;

@@ -1,0 +1,119 @@
+//! The WebSocket and audio handlers: the only file of the simulator that names axum types.
+//!
+//! Mount them at merge time, e.g.:
+//!
+//! ```ignore
+//! let sim = Arc::new(SimContext::new(&assets, config.store_options.flag_rules.clone(),
+//!                                    "/api/v1/simulator/audio"));
+//! Router::new()
+//!     .route("/api/v1/simulator/ws", get(simulator::ws::socket_route))
+//!     .route("/api/v1/simulator/audio/{lang}/{file}", get(simulator::ws::prompt_audio))
+//!     .with_state(sim)
+//! ```
+
+use std::sync::Arc;
+
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use super::connection::{Connection, MAX_MESSAGE_BYTES};
+use super::protocol::SimEvent;
+use super::SimContext;
+use crate::lang::Language;
+
+/// A ready-made route handler: upgrades with a message size limit and runs
+/// [`serve_socket`]. Use it when the router's state is the `Arc<SimContext>`; otherwise call
+/// `ws.max_message_size(..).on_upgrade(|s| serve_socket(s, ctx))` from your own handler.
+pub async fn socket_route(ws: WebSocketUpgrade, State(ctx): State<Arc<SimContext>>) -> Response {
+    ws.max_message_size(MAX_MESSAGE_BYTES)
+        .max_frame_size(MAX_MESSAGE_BYTES)
+        .on_upgrade(move |socket| serve_socket(socket, ctx))
+}
+
+/// Runs one page's simulator connection until the page closes it: sends `hello`, then
+/// answers every text message with the events it causes (see [`super::protocol`]). Binary
+/// messages are answered with an `error` event; keys and answers are never logged.
+pub async fn serve_socket(mut socket: WebSocket, ctx: Arc<SimContext>) {
+    let mut connection = Connection::new(ctx.clone());
+    if send(&mut socket, &[ctx.hello()]).await.is_err() {
+        return;
+    }
+    while let Some(Ok(message)) = socket.recv().await {
+        let events = match message {
+            Message::Text(text) => connection.on_text(text.as_str(), crate::clock::now()),
+            Message::Close(_) => break,
+            Message::Ping(_) | Message::Pong(_) => continue,
+            Message::Binary(_) => vec![SimEvent::Error {
+                message: "send JSON text messages".into(),
+            }],
+        };
+        if send(&mut socket, &events).await.is_err() {
+            break;
+        }
+    }
+    tracing::debug!("simulator connection closed");
+}
+
+async fn send(socket: &mut WebSocket, events: &[SimEvent]) -> Result<(), axum::Error> {
+    for event in events {
+        let text = serde_json::to_string(event).unwrap_or_default();
+        socket.send(Message::Text(text.into())).await?;
+    }
+    Ok(())
+}
+
+/// `GET …/{lang}/{id}.wav`: the prompt as an 8 kHz, 16-bit WAV file; 404 for an unknown
+/// language, prompt or a name not ending in `.wav`.
+pub async fn prompt_audio(
+    State(ctx): State<Arc<SimContext>>,
+    Path((lang, file)): Path<(String, String)>,
+) -> Response {
+    let wav = lang.parse::<Language>().ok().and_then(|lang| {
+        let id = file.strip_suffix(".wav")?;
+        ctx.prompt_wav(lang, id)
+    });
+    match wav {
+        Some(bytes) => (
+            [
+                (header::CONTENT_TYPE, "audio/wav"),
+                (header::CACHE_CONTROL, "public, max-age=3600"),
+            ],
+            bytes,
+        )
+            .into_response(),
+        None => (StatusCode::NOT_FOUND, "no such prompt").into_response(),
+    }
+}
+
+/// The simulator's routes, ready to merge into the staff router: the page at `/simulator`
+/// (with `/simulator/simulator.js` and `/simulator/style.css`, compiled in: no file or CDN is
+/// needed at run time), its WebSocket and the prompt audio.
+pub fn router(ctx: Arc<SimContext>) -> axum::Router {
+    use axum::routing::get;
+    axum::Router::new()
+        .route("/api/v1/simulator/ws", get(socket_route))
+        .route("/api/v1/simulator/audio/{lang}/{file}", get(prompt_audio))
+        .route(
+            "/simulator",
+            get(|| async { page("text/html; charset=utf-8", PAGE_HTML) }),
+        )
+        .route(
+            "/simulator/simulator.js",
+            get(|| async { page("text/javascript; charset=utf-8", PAGE_JS) }),
+        )
+        .route(
+            "/simulator/style.css",
+            get(|| async { page("text/css; charset=utf-8", PAGE_CSS) }),
+        )
+        .with_state(ctx)
+}
+
+const PAGE_HTML: &str = include_str!("../../web/simulator.html");
+const PAGE_JS: &str = include_str!("../../web/simulator.js");
+const PAGE_CSS: &str = include_str!("../../web/style.css");
+
+fn page(content_type: &'static str, body: &'static str) -> Response {
+    ([(header::CONTENT_TYPE, content_type)], body).into_response()
+}
