@@ -15,6 +15,13 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
 fi
 
+# The API test validates the served OpenAPI document with openapi-spec-validator (PyPI).
+if ! python3 -c 'import openapi_spec_validator' >/dev/null 2>&1; then
+  echo "installing: openapi-spec-validator (pip)"
+  python3 -m pip install --quiet openapi-spec-validator 2>/dev/null \
+    || python3 -m pip install --quiet --break-system-packages openapi-spec-validator
+fi
+
 # PostgreSQL for the store tests: the one at CARECALL_TEST_PG if it answers, else a private
 # server from Debian's postgresql package in a temporary directory, stopped on exit.
 export CARECALL_TEST_PG="${CARECALL_TEST_PG:-postgres://postgres@127.0.0.1:5432/test}"
