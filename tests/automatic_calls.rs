@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime};
 use carecall::report::date::{Date, LocalTime};
 use carecall::schedule::ScheduleConfig;
 use carecall::store::{AttemptRow, Store};
-use common::process::{carecall, temp_dir, Serve};
+use common::process::{carecall, carecall_split, temp_dir, Serve};
 use common::{dtmf_pcap, free_port, sipp, uas};
 
 /// Offsets of the shortened plan, in (1-second) minutes.
@@ -186,8 +186,8 @@ fn a_patient_answers_and_the_completed_report_is_exported() {
         assert_eq!(rows.len(), 1, "{rows:#?}");
         assert_eq!(rows[0].state, "done");
         assert_eq!(rows[0].outcome.as_deref(), Some("completed"));
-        let (ok, out) = carecall(&s.config, &["reports", "export", "--format", "json"]);
-        assert!(ok, "{out}");
+        let (ok, out, err) = carecall_split(&s.config, &["reports", "export", "--format", "json"]);
+        assert!(ok, "{out}{err}");
         let reports: serde_json::Value = serde_json::from_str(&out).unwrap();
         let reports = reports.as_array().unwrap();
         assert_eq!(reports.len(), 1, "{out}");
@@ -478,8 +478,9 @@ fn three_nodes_on_one_postgresql_share_a_slot_and_survive_a_killed_node() {
             }
         }
         // Exactly one complete report per patient.
-        let (ok, out) = carecall(&configs[0], &["reports", "export", "--format", "json"]);
-        assert!(ok, "{out}");
+        let (ok, out, err) =
+            carecall_split(&configs[0], &["reports", "export", "--format", "json"]);
+        assert!(ok, "{out}{err}");
         let reports: serde_json::Value = serde_json::from_str(&out).unwrap();
         let complete = reports
             .as_array()

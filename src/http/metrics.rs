@@ -324,6 +324,28 @@ fn render(state: &AppState) -> String {
         family(name, "counter", help, &mut out);
         let _ = writeln!(out, "{name} {}", counter.load(Ordering::Relaxed));
     }
+    let alerts = &crate::alert::ALERT_COUNTERS;
+    family(
+        "carecall_alert_attempts_total",
+        "counter",
+        "Red-report webhook deliveries attempted, by result.",
+        &mut out,
+    );
+    for (result, counter) in [("delivered", &alerts.delivered), ("failed", &alerts.failed)] {
+        let n = counter.load(Ordering::Relaxed);
+        let _ = writeln!(
+            out,
+            "carecall_alert_attempts_total{{result=\"{result}\"}} {n}"
+        );
+    }
+    family(
+        "carecall_alerts_given_up_total",
+        "counter",
+        "Red-report alerts whose last allowed delivery failed.",
+        &mut out,
+    );
+    let n = alerts.given_up.load(Ordering::Relaxed);
+    let _ = writeln!(out, "carecall_alerts_given_up_total {n}");
     out
 }
 

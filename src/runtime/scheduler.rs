@@ -372,7 +372,6 @@ impl Scheduler {
 
     fn store_error(&self, what: &str, e: &StoreError) {
         STATS.store_errors.fetch_add(1, Ordering::Relaxed);
-        super::reports::STORE_ERRORS.fetch_add(1, Ordering::Relaxed);
         tracing::error!(operation = what, error = %e, "scheduler store operation failed");
     }
 }

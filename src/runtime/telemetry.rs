@@ -10,7 +10,10 @@ use tracing_subscriber::EnvFilter;
 pub fn filter(rust_log: Option<&str>, default: &str) -> EnvFilter {
     let base = rust_log.filter(|s| !s.trim().is_empty()).unwrap_or(default);
     // The cap comes last so it overrides any directive for the library in `base`.
-    EnvFilter::builder().parse_lossy(format!("{base},rsipstack=error"))
+    // PostgreSQL's notices at start ("relation _sqlx_migrations already exists") are noise.
+    EnvFilter::builder().parse_lossy(format!(
+        "sqlx::postgres::notice=warn,{base},rsipstack=error"
+    ))
 }
 
 /// Installs the JSON-lines subscriber on standard error. Safe to call once per process.

@@ -20,18 +20,23 @@ pub fn temp_dir(prefix: &str, name: &str) -> PathBuf {
 
 /// Runs `carecall ARGS… --config CONFIG`; (success, stdout + stderr).
 pub fn carecall(config: &Path, args: &[&str]) -> (bool, String) {
+    let (ok, stdout, stderr) = carecall_split(config, args);
+    (ok, format!("{stdout}{stderr}"))
+}
+
+/// Runs `carecall ARGS… --config CONFIG`; (success, stdout, stderr).
+pub fn carecall_split(config: &Path, args: &[&str]) -> (bool, String, String) {
     let out = Command::new(bin())
         .args(args)
         .arg("--config")
         .arg(config)
         .output()
         .expect("carecall runs");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 /// A running `carecall serve`, killed on drop.
