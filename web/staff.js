@@ -251,7 +251,7 @@
     if (slots) return slots;
     try {
       const b = await api("GET", "/api/v1/calls/backlog");
-      slots = b.slots && b.slots.length ? b.slots.map((s) => s.slot) : DEFAULT_SLOTS;
+      slots = b.call_times && b.call_times.length ? b.call_times : DEFAULT_SLOTS;
     } catch (e) { slots = DEFAULT_SLOTS; }
     return slots;
   }
