@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 need_apt=()
 command -v sipp >/dev/null 2>&1 || need_apt+=(sip-tester)
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
+# The browser tests (tests/browser.rs) drive Debian's Chromium; Japanese pages need CJK fonts.
+[ -x /usr/bin/chromium ] || need_apt+=(chromium fonts-noto-cjk)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing: ${need_apt[*]}"
   if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
@@ -20,6 +22,12 @@ if ! python3 -c 'import openapi_spec_validator' >/dev/null 2>&1; then
   echo "installing: openapi-spec-validator (pip)"
   python3 -m pip install --quiet openapi-spec-validator 2>/dev/null \
     || python3 -m pip install --quiet --break-system-packages openapi-spec-validator
+fi
+
+# playwright-core for the browser tests, at the version pinned in tests/browser/package-lock.json.
+if [ ! -d tests/browser/node_modules ]; then
+  echo "installing: tests/browser (npm ci)"
+  npm ci --prefix tests/browser --no-audit --no-fund
 fi
 
 # PostgreSQL for the store tests: the one at CARECALL_TEST_PG if it answers, else a private

@@ -121,6 +121,7 @@ pub async fn backlog(
     Ok(Json(json!({
         "date": date.to_string(),
         "time_zone": state.config().schedule.time_zone_name(),
+        "call_times": state.store().options().call_times.iter().map(ToString::to_string).collect::<Vec<_>>(),
         "slots": items,
     })))
 }

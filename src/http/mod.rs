@@ -1,5 +1,6 @@
-//! Staff HTTP API (`/api/v1/…`, JSON, OpenAPI at `/api/v1/openapi.json`), Prometheus
-//! `/metrics`, `/healthz` and `/readyz`, served by `carecall serve` on `[http] listen`.
+//! Staff HTTP API (`/api/v1/…`, JSON, OpenAPI at `/api/v1/openapi.json`), the staff page
+//! (`/staff`), Prometheus `/metrics`, `/healthz` and `/readyz`, served by `carecall serve` on
+//! `[http] listen`.
 //!
 //! Owns: the HTTP listener, request parsing and per-field validation, authentication
 //! (Argon2id passwords, bearer tokens, session cookie with CSRF token, login rate limits),
@@ -28,6 +29,7 @@ mod error;
 mod limiter;
 pub mod metrics;
 mod openapi;
+mod pages;
 mod patient_input;
 mod patients;
 mod reports;

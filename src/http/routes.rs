@@ -6,7 +6,7 @@ use axum::http::{header, HeaderValue};
 use axum::routing::{get, patch, post, MethodRouter};
 use axum::Router;
 
-use super::{admin, auth, calls, metrics, openapi, patients, reports, AppState};
+use super::{admin, auth, calls, metrics, openapi, pages, patients, reports, AppState};
 
 /// The largest request body accepted (a patients CSV file of some 20,000 rows).
 pub const BODY_LIMIT: usize = 4 * 1024 * 1024;
@@ -14,6 +14,10 @@ pub const BODY_LIMIT: usize = 4 * 1024 * 1024;
 /// Every route: method, path template (axum and OpenAPI share the `{param}` syntax), handler.
 pub fn table() -> Vec<(&'static str, &'static str, MethodRouter<AppState>)> {
     vec![
+        ("GET", "/", get(pages::root)),
+        ("GET", "/staff", get(pages::staff_html)),
+        ("GET", "/staff/staff.js", get(pages::staff_js)),
+        ("GET", "/staff/style.css", get(pages::style_css)),
         ("GET", "/healthz", get(metrics::healthz)),
         ("GET", "/readyz", get(metrics::readyz)),
         ("GET", "/metrics", get(metrics::metrics)),

@@ -1,0 +1,59 @@
+//! The staff page (issue 6 part 3): `web/staff.html`, `web/staff.js` and `web/style.css`,
+//! compiled into the engine so no file or CDN is needed at run time. The page itself holds no
+//! data; it calls the JSON API with the session cookie (docs/api.md).
+
+use axum::http::header;
+use axum::response::{IntoResponse, Redirect, Response};
+
+const STAFF_HTML: &str = include_str!("../../web/staff.html");
+const STAFF_JS: &str = include_str!("../../web/staff.js");
+const STYLE_CSS: &str = include_str!("../../web/style.css");
+
+/// `GET /`: the staff page.
+pub async fn root() -> Redirect {
+    Redirect::to("/staff")
+}
+
+/// `GET /staff`.
+pub async fn staff_html() -> Response {
+    page("text/html; charset=utf-8", STAFF_HTML)
+}
+
+/// `GET /staff/staff.js`.
+pub async fn staff_js() -> Response {
+    page("text/javascript; charset=utf-8", STAFF_JS)
+}
+
+/// `GET /staff/style.css`.
+pub async fn style_css() -> Response {
+    page("text/css; charset=utf-8", STYLE_CSS)
+}
+
+fn page(content_type: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            // Everything the page loads comes from this server; no inline script or style.
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_page_loads_only_files_of_this_server() {
+        for text in [STAFF_HTML, STAFF_JS, STYLE_CSS] {
+            assert!(!text.contains("http://") || text.contains("http://www.w3.org/2000/svg"));
+            assert!(!text.contains("https://"), "no external request");
+        }
+        assert!(STAFF_HTML.contains("/staff/staff.js") && STAFF_HTML.contains("/staff/style.css"));
+    }
+}

@@ -1,0 +1,150 @@
+// Browser test of the staff page and the flow simulator in headless Chromium (Debian's
+// /usr/bin/chromium, driven by playwright-core). Run by tests/browser.rs against a running
+// `carecall serve`:
+//
+//   node tests/browser/staff.mjs BASE_URL USERNAME PASSWORD SCREENSHOT_DIR
+//
+// Optional: CARECALL_RED_NAME (the red patient's name), CHROMIUM (the browser binary).
+// Exits 0 when every check passed; otherwise prints the failure and exits 1. Any request to
+// another origin is blocked and fails the test: the pages must work offline.
+import { chromium } from "playwright-core";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+
+const [base, username, password, shots] = process.argv.slice(2);
+if (!base || !username || !password || !shots) {
+  console.error("usage: node staff.mjs BASE_URL USERNAME PASSWORD SCREENSHOT_DIR");
+  process.exit(2);
+}
+mkdirSync(shots, { recursive: true });
+const origin = new URL(base).origin;
+const foreign = [];
+const pageErrors = [];
+
+function check(condition, message) {
+  if (!condition) throw new Error(message);
+  console.log(`ok - ${message}`);
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  headless: true,
+  args: ["--no-sandbox", "--disable-dev-shm-usage"],
+});
+const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "ja-JP" });
+await context.route("**/*", (route) => {
+  const url = route.request().url();
+  if (url.startsWith(origin) || url.startsWith("data:")) return route.continue();
+  foreign.push(url);
+  return route.abort();
+});
+const page = await context.newPage();
+page.on("pageerror", (e) => pageErrors.push(String(e)));
+page.setDefaultTimeout(15000);
+const shot = (name) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+
+let failed = false;
+try {
+  // Log in.
+  await page.goto(`${base}/staff`);
+  await page.waitForSelector("body[data-view=login]");
+  check((await page.textContent("h1")) === "健康観察", "the page opens in Japanese");
+  await shot("01-login");
+  await page.fill("#login-user", username);
+  await page.fill("#login-password", password);
+  await page.click("#login-submit");
+  await page.waitForSelector("body[data-view=today]");
+  check(true, "logged in; today's list shown");
+
+  // The red patient is at the top of today's list, marked red.
+  const first = page.locator("#today-table tbody tr").first();
+  check((await first.getAttribute("data-flag")) === "red", "the first row is red");
+  check((await first.getAttribute("class")) === "row-red", "the red row is marked red");
+  const redName = (await first.locator("a.patient-link").textContent()).trim();
+  if (process.env.CARECALL_RED_NAME) {
+    check(redName === process.env.CARECALL_RED_NAME, `the red patient ${redName} is on top`);
+  }
+  const flags = await page.locator("#today-table tbody tr").evaluateAll((rows) => rows.map((r) => r.dataset.flag));
+  const rank = { red: 0, amber: 1, none: 2 };
+  check(flags.every((f, i) => i === 0 || rank[flags[i - 1]] <= rank[f]), `rows ordered red, amber, rest: ${flags}`);
+  check(await page.locator("#non-reporters").isVisible(), "the non-reporters section is shown");
+  await page.selectOption("#filter-flag", "red");
+  check((await page.locator("#today-table tbody tr[data-flag]").count()) === 1, "the red filter leaves one row");
+  await page.selectOption("#filter-flag", "");
+  await shot("02-today");
+
+  // The patient page with both charts and their threshold lines.
+  await first.locator("a.patient-link").click();
+  await page.waitForSelector("body[data-view=patient]");
+  const temperature = page.locator("svg#chart-temperature");
+  const spo2 = page.locator("svg#chart-spo2");
+  check(await temperature.isVisible(), "the temperature chart is drawn");
+  check(await spo2.isVisible(), "the SpO2 chart is drawn");
+  check((await temperature.locator("line.threshold").count()) === 1, "the fever line is drawn");
+  check((await spo2.locator("line.threshold").count()) === 2, "the two SpO2 lines are drawn");
+  check((await temperature.locator("circle.point").count()) >= 1, "today's temperature is plotted");
+  check((await page.locator("#days-table tbody tr").count()) === 10, "the 10-day table has 10 rows");
+  await shot("03-patient");
+
+  // Call settings: a bad change is refused per field, a good one is saved.
+  const boxes = page.locator("#call-times input[name=call_times]");
+  check((await boxes.count()) === 4, "four slot checkboxes");
+  for (const box of await boxes.all()) await box.uncheck();
+  await page.check("#set-auto-call");
+  await page.click("#save-settings");
+  await page.waitForSelector("#error-call_times:not(:empty)");
+  check(true, "no call time with automatic calls on is refused on the call-times field");
+  await shot("04-settings-error");
+  await page.check("#call-times input[value='11:00']");
+  await page.check("#call-times input[value='16:00']");
+  await page.click("#save-settings");
+  await page.waitForSelector("#settings-status.ok");
+  await page.reload();
+  await page.waitForSelector("body[data-view=patient]");
+  const checked = await page.locator("#call-times input:checked").evaluateAll((b) => b.map((x) => x.value));
+  check(JSON.stringify(checked) === JSON.stringify(["11:00", "16:00"]), `call times saved: ${checked}`);
+  await shot("05-patient-saved");
+
+  // The slot backlog, and the English switch.
+  await page.click("a[href='#/backlog']");
+  await page.waitForSelector("body[data-view=backlog]");
+  const slotRows = await page.locator("#backlog-table tbody tr").count();
+  check(slotRows >= 1, `the backlog lists the day's slots (${slotRows})`);
+  await page.click("#ui-lang");
+  await page.waitForSelector("html[lang=en] body[data-view=backlog]");
+  check((await page.textContent("h1")) === "Health observation", "the English switch works");
+  await shot("06-backlog-en");
+  await page.click("#ui-lang");
+
+  // The simulator: a whole automatic call by clicking keys.
+  await page.goto(`${base}/simulator`);
+  await page.waitForSelector("#connection[data-state=connected]");
+  await page.waitForSelector("#dialplan option[value=automatic_call]", { state: "attached" });
+  await page.selectOption("#dialplan", "automatic_call");
+  await page.selectOption("#language", "ja");
+  await page.check("#no-audio");
+  await page.click("#start");
+  const keys = ["1", "3", "7", "2", "1", "9", "8", "hash", "1", ...Array(10).fill("2")];
+  for (const key of keys) {
+    // Wait until the call waits for a key (prompts done), then press it.
+    await page.waitForFunction(() => document.getElementById("timer").textContent !== "—");
+    await page.click(`#key-${key}`);
+    await page.waitForTimeout(250);
+  }
+  await page.waitForSelector("#outcome[data-outcome=completed]");
+  const answers = await page.locator("#answers tr").count();
+  check(answers === 12, `a whole automatic call completed with 12 answers (${answers})`);
+  check((await page.textContent("#answers tr[data-question=temperature] td:last-child")) === "37.2", "temperature 37.2 heard");
+  await shot("07-simulator");
+
+  check(foreign.length === 0, `no request left the server (${foreign.join(", ")})`);
+  check(pageErrors.length === 0, `no script error on the pages (${pageErrors.join("; ")})`);
+} catch (e) {
+  failed = true;
+  console.error(`FAILED: ${e.stack || e}`);
+  if (pageErrors.length) console.error(`page errors: ${pageErrors.join("; ")}`);
+  await shot("failure").catch(() => {});
+} finally {
+  await browser.close();
+}
+process.exit(failed ? 1 : 0);

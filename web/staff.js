@@ -1,0 +1,467 @@
+// carecall staff page: plain JavaScript over the JSON API (docs/api.md), no framework, no
+// external request. Views by hash: #/login, #/today, #/patient/ID, #/backlog. Every value
+// from the server is written with textContent, never as HTML.
+"use strict";
+
+(function () {
+  const TEXT = {
+    ja: {
+      title: "健康観察", navToday: "本日の一覧", navBacklog: "架電の進み具合",
+      navSimulator: "フローを試す", logout: "ログアウト", uiSwitch: "English",
+      login: "ログイン", username: "ユーザー名", password: "パスワード",
+      loginFailed: "ユーザー名またはパスワードが違います。", tooMany: "試行が多すぎます。しばらく待ってください。",
+      today: (d) => `${d} の報告`, search: "氏名・HER-SYS ID", flagFilter: "判定",
+      all: "すべて", unreported: "未報告のみ", date: "日付", show: "表示",
+      hersys: "HER-SYS ID", name: "氏名", flag: "判定", temperature: "体温", spo2: "SpO2",
+      reasons: "理由", reported: "報告", reports: "件数", yes: "あり", no: "なし",
+      nonReporters: "未報告の方", nobody: "該当者はいません。",
+      flags: { red: "赤", amber: "黄", none: "—" },
+      days: "直近10日間", day: "日付", tempMax: "最高体温", spo2Min: "最低SpO2",
+      chartTemp: "体温（℃）", chartSpo2: "SpO2（%）",
+      fever: (v) => `発熱 ${v}℃`, spo2Line: (v) => `${v}%`,
+      settings: "架電の設定", callTimes: "架電時刻", language: "通話の言語", phone: "電話番号",
+      observation: "観察期間", callPeriod: "架電期間", autoCall: "自動架電",
+      autoOn: "自動架電を行う", from: "開始", to: "終了", save: "保存",
+      saved: "保存しました。", invalid: "入力に誤りがあります。",
+      history: "架電履歴", slot: "時間帯", attempt: "回目", state: "状態", outcome: "結果",
+      due: "予定", finished: "終了", manual: "手動", noCalls: "架電履歴はありません。",
+      callNow: "今すぐ架電", queued: "架電を予約しました。",
+      locked: "健康コールはロック中", unlock: "ロック解除", back: "一覧へ戻る",
+      backlog: (d) => `${d} の架電`, calls: "対象", notStarted: "未着手", active: "通話中",
+      completed: "完了", cancelled: "取消", unreached: "不通", missed: "時間切れ",
+      expectedFinish: "終了見込み", overruns: "超過見込み",
+      loading: "読み込み中…", failed: "読み込めませんでした。",
+      born: "生年月日", risk: "リスク",
+    },
+    en: {
+      title: "Health observation", navToday: "Today", navBacklog: "Call progress",
+      navSimulator: "Try a flow", logout: "Log out", uiSwitch: "日本語",
+      login: "Log in", username: "User name", password: "Password",
+      loginFailed: "Wrong user name or password.", tooMany: "Too many attempts. Please wait.",
+      today: (d) => `Reports of ${d}`, search: "Name or HER-SYS ID", flagFilter: "Flag",
+      all: "All", unreported: "Not reported only", date: "Date", show: "Show",
+      hersys: "HER-SYS ID", name: "Name", flag: "Flag", temperature: "Temp.", spo2: "SpO2",
+      reasons: "Reasons", reported: "Reported", reports: "Reports", yes: "yes", no: "no",
+      nonReporters: "Not reported", nobody: "Nobody.",
+      flags: { red: "red", amber: "amber", none: "—" },
+      days: "Last 10 days", day: "Date", tempMax: "Highest temp.", spo2Min: "Lowest SpO2",
+      chartTemp: "Temperature (°C)", chartSpo2: "SpO2 (%)",
+      fever: (v) => `fever ${v} °C`, spo2Line: (v) => `${v} %`,
+      settings: "Call settings", callTimes: "Call times", language: "Call language", phone: "Phone",
+      observation: "Observation period", callPeriod: "Call period", autoCall: "Automatic calls",
+      autoOn: "Make automatic calls", from: "from", to: "to", save: "Save",
+      saved: "Saved.", invalid: "Please correct the fields marked.",
+      history: "Call history", slot: "Slot", attempt: "Attempt", state: "State", outcome: "Outcome",
+      due: "Due", finished: "Finished", manual: "manual", noCalls: "No calls yet.",
+      callNow: "Call now", queued: "Call queued.",
+      locked: "Health Call locked", unlock: "Unlock", back: "Back to the list",
+      backlog: (d) => `Calls of ${d}`, calls: "Calls", notStarted: "Not started", active: "Active",
+      completed: "Completed", cancelled: "Cancelled", unreached: "Unreached", missed: "Missed",
+      expectedFinish: "Expected finish", overruns: "Overruns",
+      loading: "Loading…", failed: "Could not load.",
+      born: "Birthday", risk: "Risk",
+    },
+  };
+  const LANGUAGES = {
+    ja: "日本語", en: "English", "zh-CN": "普通话", yue: "廣東話", "zh-TW": "國語（台灣）",
+    ko: "한국어", es: "Español", pt: "Português",
+  };
+  const DEFAULT_SLOTS = ["09:00", "11:00", "14:00", "16:00"];
+  const FLAG_ORDER = { red: 0, amber: 1 };
+  const SVG = "http://www.w3.org/2000/svg";
+  const $ = (id) => document.getElementById(id);
+
+  let ui = new URLSearchParams(location.search).get("ui") === "en" ? "en" : (localStorage.getItem("carecall-ui") || "ja");
+  let csrf = null;
+  let me = null;
+  let slots = null;
+  const t = () => TEXT[ui];
+
+  // ---- helpers -------------------------------------------------------------------------
+
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === null || v === undefined || v === false) continue;
+      if (k === "class") node.className = v;
+      else if (k === "text") node.textContent = v;
+      else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+      else node.setAttribute(k, v === true ? "" : v);
+    }
+    for (const c of children.flat()) if (c !== null && c !== undefined) node.append(c);
+    return node;
+  }
+
+  class HttpError extends Error {
+    constructor(status, body) { super(`HTTP ${status}`); this.status = status; this.body = body; }
+  }
+
+  async function api(method, path, body) {
+    const headers = { Accept: "application/json" };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    if (method !== "GET" && csrf) headers["X-CSRF-Token"] = csrf;
+    const r = await fetch(path, {
+      method, headers, credentials: "same-origin",
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const data = (r.headers.get("content-type") || "").includes("json") ? await r.json() : null;
+    if (r.status === 401 && !path.endsWith("/auth/login")) { me = null; location.hash = "#/login"; }
+    if (!r.ok) throw new HttpError(r.status, data);
+    return data;
+  }
+
+  function showError(e) {
+    const banner = $("error");
+    if (!e) { banner.hidden = true; return; }
+    banner.hidden = false;
+    banner.textContent = e.body && e.body.message ? `${t().failed} (${e.body.message})` : t().failed;
+  }
+
+  function flagCell(flag) {
+    const f = flag || "none";
+    return el("td", {}, el("span", { class: "flag", "data-flag": f, text: t().flags[f] }));
+  }
+
+  const fmtTemp = (v) => (v === null || v === undefined ? "—" : Number(v).toFixed(1));
+  const fmtNum = (v) => (v === null || v === undefined ? "—" : String(v));
+  const fmtTime = (iso) => (iso ? new Date(iso).toLocaleString(ui === "ja" ? "ja-JP" : "en-GB") : "—");
+
+  function table(id, heads, rows) {
+    return el("table", { id, class: "grid" },
+      el("thead", {}, el("tr", {}, heads.map((h) => el("th", { text: h })))),
+      el("tbody", {}, rows));
+  }
+
+  // ---- views ---------------------------------------------------------------------------
+
+  async function route() {
+    applyText();
+    showError(null);
+    const hash = location.hash || "#/today";
+    if (!me && hash !== "#/login") {
+      try {
+        const who = await api("GET", "/api/v1/auth/me");
+        me = who.staff; csrf = who.csrf_token;
+      } catch (e) { location.hash = "#/login"; return; }
+    }
+    $("nav").hidden = !me;
+    $("who").textContent = me ? me.username : "";
+    const view = $("view");
+    view.replaceChildren(el("p", { class: "hint", text: t().loading }));
+    document.body.dataset.view = "loading";
+    try {
+      let m;
+      if (hash === "#/login") await loginView(view);
+      else if ((m = hash.match(/^#\/patient\/(\d+)$/))) await patientView(view, m[1]);
+      else if (hash.startsWith("#/backlog")) await backlogView(view);
+      else await todayView(view);
+    } catch (e) {
+      if (!(e instanceof HttpError && e.status === 401)) { view.replaceChildren(); showError(e); }
+    }
+  }
+
+  async function loginView(view) {
+    const user = el("input", { id: "login-user", name: "username", autocomplete: "username", required: true });
+    const pass = el("input", { id: "login-password", name: "password", type: "password", autocomplete: "current-password", required: true });
+    const msg = el("p", { id: "login-error", class: "field-error", role: "alert" });
+    const form = el("form", { id: "login-form", class: "panel narrow" },
+      el("h2", { text: t().login }),
+      el("label", { for: "login-user", text: t().username }), user,
+      el("label", { for: "login-password", text: t().password }), pass,
+      msg,
+      el("div", { class: "buttons" }, el("button", { type: "submit", id: "login-submit", class: "primary", text: t().login })));
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      msg.textContent = "";
+      try {
+        const r = await api("POST", "/api/v1/auth/login", { username: user.value, password: pass.value });
+        csrf = r.csrf_token; me = r.staff;
+        location.hash = "#/today";
+      } catch (e) {
+        msg.textContent = e.status === 429 ? t().tooMany : t().loginFailed;
+      }
+    });
+    view.replaceChildren(form);
+    document.body.dataset.view = "login";
+    user.focus();
+  }
+
+  async function todayView(view) {
+    const params = new URLSearchParams((location.hash.split("?")[1]) || "");
+    const date = params.get("date") || "";
+    const q = date ? `?date=${encodeURIComponent(date)}` : "";
+    const [today, silent] = await Promise.all([
+      api("GET", `/api/v1/reports/today${q}`),
+      api("GET", `/api/v1/reports/non-reporters${q}`),
+    ]);
+    const search = el("input", { id: "filter-q", type: "search", placeholder: t().search, "aria-label": t().search });
+    const flag = el("select", { id: "filter-flag", "aria-label": t().flagFilter },
+      el("option", { value: "", text: t().all }),
+      el("option", { value: "red", text: t().flags.red }),
+      el("option", { value: "amber", text: t().flags.amber }),
+      el("option", { value: "unreported", text: t().unreported }));
+    const day = el("input", { id: "filter-date", type: "date", value: today.date, "aria-label": t().date });
+    day.addEventListener("change", () => { location.hash = `#/today?date=${day.value}`; });
+
+    const sorted = [...today.patients].sort((a, b) =>
+      (FLAG_ORDER[a.flag] ?? 2) - (FLAG_ORDER[b.flag] ?? 2));
+    const tbody = [];
+    const render = () => {
+      const needle = search.value.trim().toLowerCase();
+      const rows = sorted.filter((p) =>
+        (!needle || p.name.toLowerCase().includes(needle) || p.hersys_id.startsWith(needle)) &&
+        (!flag.value || (flag.value === "unreported" ? !p.reported : p.flag === flag.value)));
+      const body = $("today-table").tBodies[0];
+      body.replaceChildren(...rows.map(patientRow));
+      if (!rows.length) body.append(el("tr", {}, el("td", { colspan: 7, class: "hint", text: t().nobody })));
+    };
+    search.addEventListener("input", render);
+    flag.addEventListener("change", render);
+
+    view.replaceChildren(
+      el("section", { class: "panel" },
+        el("h2", { text: t().today(today.date) }),
+        el("div", { class: "filters" }, search, flag, day),
+        table("today-table", [t().flag, t().hersys, t().name, t().temperature, t().spo2, t().reasons, t().reported], tbody)),
+      el("section", { class: "panel", id: "non-reporters" },
+        el("h2", { text: `${t().nonReporters}（${silent.patients.length}）` }),
+        silent.patients.length
+          ? table("non-reporters-table", [t().hersys, t().name, t().reports],
+            silent.patients.map((p) => el("tr", {},
+              el("td", { text: p.hersys_id }),
+              el("td", {}, el("a", { class: "patient-link", href: `#/patient/${p.patient_id}`, text: p.name })),
+              el("td", { text: String(p.reports) }))))
+          : el("p", { class: "hint", text: t().nobody })));
+    render();
+    document.body.dataset.view = "today";
+  }
+
+  function patientRow(p) {
+    return el("tr", { class: p.flag ? `row-${p.flag}` : null, "data-flag": p.flag || "none", "data-patient": p.patient_id },
+      flagCell(p.flag),
+      el("td", { text: p.hersys_id }),
+      el("td", {}, el("a", { class: "patient-link", href: `#/patient/${p.patient_id}`, text: p.name })),
+      el("td", { class: "num", text: fmtTemp(p.temperature && p.temperature.value) }),
+      el("td", { class: "num", text: fmtNum(p.spo2 && p.spo2.value) }),
+      el("td", { text: (p.flag_reasons || []).join(", ") }),
+      el("td", { text: p.reported ? t().yes : t().no }));
+  }
+
+  async function configuredSlots() {
+    if (slots) return slots;
+    try {
+      const b = await api("GET", "/api/v1/calls/backlog");
+      slots = b.call_times && b.call_times.length ? b.call_times : DEFAULT_SLOTS;
+    } catch (e) { slots = DEFAULT_SLOTS; }
+    return slots;
+  }
+
+  async function patientView(view, id) {
+    const [p, days, calls, slotList] = await Promise.all([
+      api("GET", `/api/v1/patients/${id}`),
+      api("GET", `/api/v1/patients/${id}/reports?days=10`),
+      api("GET", `/api/v1/patients/${id}/calls`),
+      configuredSlots(),
+    ]);
+    const th = days.thresholds || {};
+    const fever = th.fever_celsius ?? 37.5;
+    const spo2Lines = [th.spo2_at_or_below ?? 93, th.spo2_with_breathlessness_below ?? 96];
+    const lock = p.health_call_locked
+      ? el("p", { class: "banner amber" }, t().locked, " ",
+        el("button", { type: "button", id: "unlock", text: t().unlock, onclick: async () => {
+          await api("POST", `/api/v1/patients/${id}/unlock`); route();
+        } }))
+      : null;
+    const queued = el("span", { class: "hint", id: "call-now-status" });
+    view.replaceChildren(
+      el("p", {}, el("a", { href: "#/today", text: `← ${t().back}` })),
+      el("section", { class: "panel", id: "patient-head" },
+        el("h2", { id: "patient-name", text: `${p.name}（${p.hersys_id}）` }),
+        el("p", { class: "hint", text: `${t().born} ${p.birthday} · ${p.health_center}${p.risk ? ` · ${t().risk}: ${p.risk}` : ""}` }),
+        lock,
+        el("div", { class: "buttons" },
+          el("button", { type: "button", id: "call-now", text: t().callNow, onclick: async () => {
+            try { await api("POST", `/api/v1/patients/${id}/calls`); queued.textContent = t().queued; } catch (e) { showError(e); }
+          } }), queued)),
+      el("div", { class: "charts" },
+        el("section", { class: "panel" }, el("h2", { text: t().chartTemp }),
+          chart("chart-temperature", days.days, "temperature_max", 35, 40,
+            [{ v: fever, label: t().fever(fever), cls: "line-red" }])),
+        el("section", { class: "panel" }, el("h2", { text: t().chartSpo2 }),
+          chart("chart-spo2", days.days, "spo2_min", 85, 100,
+            [{ v: spo2Lines[0], label: t().spo2Line(spo2Lines[0]), cls: "line-red" },
+              { v: spo2Lines[1], label: t().spo2Line(spo2Lines[1]), cls: "line-amber" }]))),
+      el("section", { class: "panel" }, el("h2", { text: t().days }),
+        table("days-table", [t().day, t().flag, t().tempMax, t().spo2Min, t().reports],
+          days.days.map((d) => el("tr", { class: d.flag ? `row-${d.flag}` : null },
+            el("td", { text: d.date }), flagCell(d.flag),
+            el("td", { class: "num", text: fmtTemp(d.temperature_max) }),
+            el("td", { class: "num", text: fmtNum(d.spo2_min) }),
+            el("td", { class: "num", text: String(d.reports) }))))),
+      settingsForm(p, slotList),
+      el("section", { class: "panel", id: "call-history" }, el("h2", { text: t().history }),
+        calls.attempts.length
+          ? table("calls-table", [t().slot, t().attempt, t().state, t().outcome, t().due, t().finished],
+            calls.attempts.map((a) => el("tr", {},
+              el("td", { text: `${a.slot_date} ${a.slot_time}${a.manual ? ` (${t().manual})` : ""}` }),
+              el("td", { class: "num", text: String(a.attempt) }),
+              el("td", { text: a.state }), el("td", { text: a.outcome || "—" }),
+              el("td", { text: fmtTime(a.due_at) }), el("td", { text: fmtTime(a.finished_at) }))))
+          : el("p", { class: "hint", text: t().noCalls })));
+    document.body.dataset.view = "patient";
+  }
+
+  // A line chart of one value per day with threshold lines, as inline SVG.
+  function chart(id, days, key, lo, hi, lines) {
+    const W = 520, H = 220, L = 44, R = 70, T = 12, B = 34;
+    const values = days.map((d) => d[key]).filter((v) => v !== null && v !== undefined);
+    const min = Math.min(lo, ...values, ...lines.map((l) => l.v));
+    const max = Math.max(hi, ...values, ...lines.map((l) => l.v));
+    const x = (i) => L + (days.length > 1 ? (i * (W - L - R)) / (days.length - 1) : 0);
+    const y = (v) => T + ((max - v) * (H - T - B)) / (max - min || 1);
+    const svg = document.createElementNS(SVG, "svg");
+    const add = (tag, attrs, text) => {
+      const n = document.createElementNS(SVG, tag);
+      for (const [k, v] of Object.entries(attrs)) n.setAttribute(k, v);
+      if (text !== undefined) n.textContent = text;
+      svg.append(n);
+      return n;
+    };
+    svg.setAttribute("id", id);
+    svg.setAttribute("class", "chart");
+    svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
+    svg.setAttribute("role", "img");
+    add("rect", { x: L, y: T, width: W - L - R, height: H - T - B, class: "plot" });
+    const step = max - min > 8 ? 5 : 1;
+    for (let v = Math.ceil(min / step) * step; v <= max; v += step) {
+      add("line", { x1: L, x2: W - R, y1: y(v), y2: y(v), class: "gridline" });
+      add("text", { x: L - 6, y: y(v) + 4, class: "axis", "text-anchor": "end" }, String(v));
+    }
+    days.forEach((d, i) => {
+      if (i % 2 === 0 || days.length <= 5) add("text", { x: x(i), y: H - 10, class: "axis", "text-anchor": "middle" }, d.date.slice(5));
+    });
+    for (const l of lines) {
+      add("line", { x1: L, x2: W - R, y1: y(l.v), y2: y(l.v), class: `threshold ${l.cls}`, "data-threshold": l.v });
+      add("text", { x: W - R + 4, y: y(l.v) + 4, class: `axis ${l.cls}` }, l.label);
+    }
+    let path = "";
+    days.forEach((d, i) => {
+      const v = d[key];
+      if (v === null || v === undefined) return;
+      path += `${path && days[i - 1] && days[i - 1][key] != null ? "L" : "M"}${x(i)},${y(v)} `;
+      add("circle", { cx: x(i), cy: y(v), r: 4, class: `point flag-${d.flag || "none"}` })
+        .append(Object.assign(document.createElementNS(SVG, "title"), { textContent: `${d.date}: ${v}` }));
+    });
+    if (path) {
+      const line = document.createElementNS(SVG, "path");
+      line.setAttribute("d", path);
+      line.setAttribute("class", "series");
+      svg.insertBefore(line, svg.querySelector("circle"));
+    }
+    return svg;
+  }
+
+  function settingsForm(p, slotList) {
+    const errors = {};
+    const field = (name, label, input) => {
+      errors[name] = el("span", { class: "field-error", id: `error-${name}`, "data-field": name });
+      return el("div", { class: "field" }, el("label", { for: input.id || null, text: label }), input, errors[name]);
+    };
+    const allSlots = [...new Set([...slotList, ...p.call_times])].sort();
+    const boxes = allSlots.map((s) => el("label", { class: "check" },
+      el("input", { type: "checkbox", name: "call_times", value: s, checked: p.call_times.includes(s) }), s));
+    const times = el("fieldset", { id: "call-times", class: "slots" }, el("legend", { text: t().callTimes }), boxes);
+    const lang = el("select", { id: "set-language", name: "language" },
+      Object.entries(LANGUAGES).map(([code, name]) => el("option", { value: code, selected: code === p.language, text: `${name} (${code})` })));
+    const phone = el("input", { id: "set-phone", name: "phone", value: p.phone, inputmode: "tel" });
+    const date = (id, v) => el("input", { id, type: "date", value: v || "" });
+    const obsStart = date("set-observation-start", p.observation_start);
+    const obsEnd = date("set-observation-end", p.observation_end);
+    const callStart = date("set-call-start", p.call_start);
+    const callEnd = date("set-call-end", p.call_end);
+    const auto = el("input", { id: "set-auto-call", type: "checkbox", checked: p.auto_call });
+    const status = el("p", { id: "settings-status", role: "status" });
+    const form = el("form", { id: "settings-form", class: "panel settings" },
+      el("h2", { text: t().settings }),
+      el("div", { class: "field" }, times, errors.call_times = el("span", { class: "field-error", id: "error-call_times" })),
+      field("language", t().language, lang),
+      field("phone", t().phone, phone),
+      el("div", { class: "pair" }, field("observation_start", `${t().observation} ${t().from}`, obsStart),
+        field("observation_end", t().to, obsEnd)),
+      el("div", { class: "pair" }, field("call_start", `${t().callPeriod} ${t().from}`, callStart),
+        field("call_end", t().to, callEnd)),
+      el("div", { class: "field" }, el("label", { class: "check" }, auto, t().autoOn),
+        errors.auto_call = el("span", { class: "field-error", id: "error-auto_call" })),
+      status,
+      el("div", { class: "buttons" }, el("button", { type: "submit", id: "save-settings", class: "primary", text: t().save })));
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      Object.values(errors).forEach((e) => { e.textContent = ""; });
+      status.textContent = "";
+      status.className = "";
+      const body = {
+        call_times: [...form.querySelectorAll("input[name=call_times]:checked")].map((b) => b.value),
+        language: lang.value, phone: phone.value,
+        observation_start: obsStart.value, observation_end: obsEnd.value,
+        call_start: callStart.value || null, call_end: callEnd.value || null,
+        auto_call: auto.checked,
+      };
+      try {
+        await api("PATCH", `/api/v1/patients/${p.id}`, body);
+        status.textContent = t().saved;
+        status.className = "ok";
+      } catch (e) {
+        status.textContent = t().invalid;
+        status.className = "field-error";
+        const fields = (e.body && e.body.fields) || {};
+        for (const [name, message] of Object.entries(fields)) {
+          (errors[name] || status).append(errors[name] ? message : ` ${name}: ${message}`);
+        }
+        if (!e.body || !e.body.fields) showError(e);
+      }
+    });
+    return form;
+  }
+
+  async function backlogView(view) {
+    const b = await api("GET", "/api/v1/calls/backlog");
+    const time = (iso) => (iso ? new Date(iso).toLocaleTimeString(ui === "ja" ? "ja-JP" : "en-GB", { hour: "2-digit", minute: "2-digit" }) : "—");
+    view.replaceChildren(el("section", { class: "panel" },
+      el("h2", { text: t().backlog(b.date || "") }),
+      table("backlog-table", [t().slot, t().calls, t().notStarted, t().active, t().completed, t().cancelled,
+        t().unreached, t().missed, t().expectedFinish, t().overruns],
+      (b.slots || []).map((s) => el("tr", { class: s.overruns ? "row-amber" : null },
+        el("td", { text: s.slot }),
+        ...[s.calls, s.not_started, s.active, s.completed, s.cancelled, s.unreached, s.missed]
+          .map((n) => el("td", { class: "num", text: fmtNum(n) })),
+        el("td", { text: time(s.expected_finish) }),
+        el("td", { text: s.overruns ? t().yes : t().no }))))));
+    document.body.dataset.view = "backlog";
+  }
+
+  // ---- chrome --------------------------------------------------------------------------
+
+  function applyText() {
+    document.documentElement.lang = ui;
+    document.querySelectorAll("[data-i18n]").forEach((n) => {
+      const v = t()[n.dataset.i18n];
+      if (typeof v === "string") n.textContent = v;
+    });
+    $("ui-lang").textContent = t().uiSwitch;
+    $("ui-lang").lang = ui === "ja" ? "en" : "ja";
+    document.title = `carecall ${t().title}`;
+  }
+
+  $("ui-lang").addEventListener("click", () => {
+    ui = ui === "ja" ? "en" : "ja";
+    localStorage.setItem("carecall-ui", ui);
+    route();
+  });
+  $("logout").addEventListener("click", async () => {
+    try { await api("POST", "/api/v1/auth/logout"); } catch (e) { /* the session is gone either way */ }
+    me = null; csrf = null; slots = null;
+    location.hash = "#/login";
+  });
+  window.addEventListener("hashchange", route);
+  route();
+})();
