@@ -413,6 +413,11 @@ async fn unauthenticated_requests_get_401_and_cookie_changes_need_the_csrf_token
         "/api/v1/openapi.json",
         "/api/v1/auth/token",
         "/api/v1/auth/login",
+        // The staff page's static files (no data: it asks the API, which needs a login).
+        "/",
+        "/staff",
+        "/staff/staff.js",
+        "/staff/style.css",
     ];
     let wrong = Cred::Bearer("0".repeat(64));
     for (method, path) in carecall::http::routes::routes() {

@@ -233,6 +233,11 @@ pub async fn create_staff_report(
     if complete {
         store.complete_report(report, now).await?;
     }
+    // A red report taken by phone alerts the centre's system like one from a call; the
+    // engine's alert worker finds it in the outbox within its poll interval.
+    if flag == Flag::Red && state.config().alert.webhook.is_some() {
+        store.enqueue_alert_if_red(report, now).await?;
+    }
     auth.audit(
         &state,
         "report.create",
