@@ -1,7 +1,7 @@
 //! Automatic calls end to end, from outside: the real `carecall serve` places the slot calls of
 //! imported patients through a trunk answered by SIPp as the patient's phone (the shared peers'
 //! `patient_answers.xml`, `patient_busy.xml`, `patient_no_answer.xml`), on a shortened plan
-//! (`minute_seconds = 1`: a 120-"minute" window lasts 120 s, retries at +10 s and +20 s). The
+//! (`minute_seconds = 1`: a 150-"minute" window lasts 150 s, retries at +10 s and +20 s). The
 //! store is read back through the library and `carecall reports export` / `calls plan`.
 
 mod common;
@@ -149,6 +149,34 @@ fn completing_keys() -> String {
     parts.join(",")
 }
 
+/// SIPp on `port` as a patient who answers once and keys `keys` (dtmf_pcap.py schedule),
+/// hanging up after `max_call_s` unless the engine does first.
+fn answering_patient(
+    port: u16,
+    name: &str,
+    keys: &str,
+    max_call_s: u64,
+) -> tokio::task::JoinHandle<(bool, String)> {
+    let pcap = dtmf_pcap(name, &["--schedule", keys]);
+    let max_call_ms = (max_call_s * 1000).to_string();
+    let args = uas(
+        port,
+        "tests/peers/sipp/patient_answers.xml",
+        &[
+            "-key",
+            "dtmf_pcap",
+            &pcap.display().to_string(),
+            "-set",
+            "answer_ms",
+            "300",
+            "-set",
+            "max_call_ms",
+            &max_call_ms,
+        ],
+    );
+    tokio::spawn(sipp(args, Duration::from_secs(max_call_s + 30)))
+}
+
 fn ms(t: SystemTime) -> i64 {
     carecall::report::date::epoch_millis(t).unwrap()
 }
@@ -158,26 +186,7 @@ fn a_patient_answers_and_the_completed_report_is_exported() {
     rt().block_on(async {
         let port = free_port();
         let s = setup("answers", port, None, &one("81230001", "0311110001"), "");
-        let pcap = dtmf_pcap("ac-answers", &["--schedule", &completing_keys()]);
-        let pcap = pcap.display().to_string();
-        let patient = tokio::spawn(sipp(
-            uas(
-                port,
-                "tests/peers/sipp/patient_answers.xml",
-                &[
-                    "-key",
-                    "dtmf_pcap",
-                    &pcap,
-                    "-set",
-                    "answer_ms",
-                    "300",
-                    "-set",
-                    "max_call_ms",
-                    "90000",
-                ],
-            ),
-            Duration::from_secs(120),
-        ));
+        let patient = answering_patient(port, "ac-answers", &completing_keys(), 90);
         let engine = s.serve("engine");
         let (ok, out) = patient.await.unwrap();
         assert!(ok, "SIPp patient:\n{out}\n{}", engine.log_text());
@@ -267,26 +276,7 @@ fn the_wrong_number_key_stops_every_call_to_that_number() {
     rt().block_on(async {
         let port = free_port();
         let s = setup("wrong", port, None, &one("81230003", "0311110003"), "");
-        let pcap = dtmf_pcap("ac-wrong", &["--schedule", "2:9"]);
-        let pcap = pcap.display().to_string();
-        let patient = tokio::spawn(sipp(
-            uas(
-                port,
-                "tests/peers/sipp/patient_answers.xml",
-                &[
-                    "-key",
-                    "dtmf_pcap",
-                    &pcap,
-                    "-set",
-                    "answer_ms",
-                    "300",
-                    "-set",
-                    "max_call_ms",
-                    "30000",
-                ],
-            ),
-            Duration::from_secs(60),
-        ));
+        let patient = answering_patient(port, "ac-wrong", "2:9", 30);
         let engine = s.serve("engine");
         let (ok, out) = patient.await.unwrap();
         assert!(ok, "SIPp patient:\n{out}\n{}", engine.log_text());

@@ -229,7 +229,19 @@ impl Scheduler {
     async fn check_and_dial(self: &Arc<Self>, claim: ClaimedAttempt, now: SystemTime) {
         let patient = match self.store.patient_state(claim.patient).await {
             Ok(Some(p)) => p,
-            Ok(None) => return,
+            Ok(None) => {
+                let gone = crate::schedule::Finish::Cancelled(
+                    crate::schedule::CancelReason::NoLongerScheduled,
+                );
+                if let Err(e) = self
+                    .store
+                    .cancel_claimed_attempt(claim.id, &self.node, gone.label(), now)
+                    .await
+                {
+                    self.store_error("cancel attempt", &e);
+                }
+                return;
+            }
             Err(e) => {
                 self.store_error("read patient before dialling", &e);
                 return self.release(&claim, now + Duration::from_secs(5)).await;

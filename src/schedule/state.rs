@@ -203,5 +203,9 @@ mod tests {
         ];
         let labels: HashSet<&str> = all.iter().map(|f| f.label()).collect();
         assert_eq!(labels.len(), all.len());
+        for f in all {
+            assert_eq!(Finish::from_label(f.label()), Some(f));
+        }
+        assert_eq!(Finish::from_label("busy"), None);
     }
 }

@@ -14,7 +14,7 @@ use crate::pii::Redacted;
 use crate::report::date::from_epoch_millis;
 use crate::report::{Channel, Flag};
 
-use super::{millis, BeginWrite, ReportId, Store, StoreError};
+use super::{corrupt, millis, BeginWrite, ReportId, Store, StoreError};
 
 /// An alert's row id (also the receiver's idempotency key).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -349,10 +349,6 @@ impl Store {
             }))
         })
     }
-}
-
-fn corrupt(table: &'static str, column: &'static str) -> StoreError {
-    StoreError::Corrupt { table, column }
 }
 
 fn narrow(n: i64, column: &'static str) -> Result<u32, StoreError> {

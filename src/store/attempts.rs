@@ -67,13 +67,47 @@ pub struct ClaimedAttempt {
     pub manual: bool,
 }
 
-pub(super) const INSERT_ATTEMPT: &str = "INSERT INTO call_attempts \
-     (patient_id, slot_date, slot_time, attempt, due_at, window_end, priority, slot_at, manual) \
-     VALUES ($1, date($2), $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING";
+/// `INSERT … VALUES (…), … ON CONFLICT DO NOTHING` for `n` attempts, each bound with
+/// [`bind_attempt`]; an attempt already stored (same patient, slot and number) is left as is.
+pub(super) fn insert_attempts_sql(n: usize) -> String {
+    let rows: Vec<String> = (0..n)
+        .map(|i| {
+            let p: Vec<String> = (1..=9).map(|k| format!("${}", i * 9 + k)).collect();
+            format!("({}, date({}), {})", p[0], p[1], p[2..].join(", "))
+        })
+        .collect();
+    format!(
+        "INSERT INTO call_attempts \
+         (patient_id, slot_date, slot_time, attempt, due_at, window_end, priority, slot_at, manual) \
+         VALUES {} ON CONFLICT DO NOTHING",
+        rows.join(", ")
+    )
+}
 
-/// Claims expired leases first (a dead node's calls), then pending attempts in call order.
-/// `{lock}` is `FOR UPDATE SKIP LOCKED` on PostgreSQL (nodes skip each other's rows) and
-/// empty on SQLite (one writer at a time).
+/// Binds the nine values of one attempt, in [`insert_attempts_sql`]'s column order, after the
+/// parameters already bound (several attempts go into one multi-row insert this way).
+pub(super) fn bind_attempt<'q, DB>(
+    query: sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>,
+    a: &NewAttempt,
+) -> Result<sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>, StoreError>
+where
+    DB: sqlx::Database,
+    String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    bool: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    Ok(query
+        .bind(a.patient.0)
+        .bind(a.slot.date.to_string())
+        .bind(a.slot.time.to_string())
+        .bind(i64::from(a.attempt))
+        .bind(millis(a.due_at)?)
+        .bind(millis(a.window_end)?)
+        .bind(i64::from(a.priority))
+        .bind(millis(a.slot_at)?)
+        .bind(a.manual))
+}
+
 const CLAIM: &str =
     "UPDATE call_attempts SET state = 'claimed', claimed_by = $1, lease_until = $2 \
      WHERE id IN (SELECT id FROM call_attempts \
@@ -111,17 +145,9 @@ impl Store {
         let mut inserted = 0;
         on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
+            let sql = insert_attempts_sql(1);
             for a in attempts {
-                let done = sqlx::query(INSERT_ATTEMPT)
-                    .bind(a.patient.0)
-                    .bind(a.slot.date.to_string())
-                    .bind(a.slot.time.to_string())
-                    .bind(i64::from(a.attempt))
-                    .bind(millis(a.due_at)?)
-                    .bind(millis(a.window_end)?)
-                    .bind(i64::from(a.priority))
-                    .bind(millis(a.slot_at)?)
-                    .bind(a.manual)
+                let done = bind_attempt(sqlx::query(&sql), a)?
                     .execute(&mut *tx)
                     .await?;
                 inserted += done.rows_affected();

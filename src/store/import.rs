@@ -249,6 +249,41 @@ mod tests {
     const GOOD: &str = "12345678,Sato Hanako,1950-04-15,03-1234-5678,ja,14:00; 09:00,2025-05-01,2025-05-10,true,Minato,age65;diabetes\n";
 
     #[test]
+    fn the_call_period_columns_are_optional_and_checked() {
+        const WITH: &str = "hersys_id,name,birthday,phone,language,call_times,observation_start,observation_end,auto_call,health_center,risk,call_start,call_end\n";
+        let rows = |tail: &str| {
+            let row = GOOD.trim_end();
+            parse_patients(format!("{WITH}{row},{tail}\n").as_bytes(), &spec_times())
+        };
+        let r = rows("2025-05-02,2025-05-08").unwrap();
+        let period = r[0].call_period.unwrap();
+        assert_eq!(
+            (period.0.to_string(), period.1.to_string()),
+            ("2025-05-02".into(), "2025-05-08".into())
+        );
+        assert_eq!(rows(",").unwrap()[0].call_period, None);
+        let problem = |tail| match rows(tail) {
+            Err(ImportError::Field { field, problem, .. }) => (field, problem),
+            other => panic!("expected a field error, got {:?}", other.err()),
+        };
+        assert_eq!(
+            problem("2025-05-08,2025-05-02"),
+            ("call_end", FieldProblem::EndBeforeStart)
+        );
+        assert_eq!(problem("2025-05-02,"), ("call_end", FieldProblem::Empty));
+        assert_eq!(problem(",2025-05-02"), ("call_start", FieldProblem::Empty));
+    }
+
+    #[test]
+    fn call_times_must_be_configured_slots() {
+        let row = GOOD.replace("14:00; 09:00", "10:30");
+        let only = ["10:30".parse().unwrap()];
+        let header = "hersys_id,name,birthday,phone,language,call_times,observation_start,observation_end,auto_call,health_center,risk\n";
+        assert!(parse_patients(format!("{header}{row}").as_bytes(), &only).is_ok());
+        assert_eq!(field_error(&row).2, FieldProblem::BadCallTimes);
+    }
+
+    #[test]
     fn a_good_row_is_normalised() {
         let rows = parse(GOOD).unwrap();
         let r = &rows[0];

@@ -203,6 +203,21 @@ impl Store {
     }
 }
 
+/// A stored value that does not decode: names the table and column, never the value.
+pub(crate) fn corrupt(table: &'static str, column: &'static str) -> StoreError {
+    StoreError::Corrupt { table, column }
+}
+
+/// `patients.call_times` as stored (`09:00;14:00`) → the local times.
+pub(crate) fn decode_call_times(
+    text: &str,
+) -> Result<Vec<crate::report::date::LocalTime>, StoreError> {
+    text.split(';')
+        .filter(|t| !t.is_empty())
+        .map(|t| t.parse().map_err(|_| corrupt("patients", "call_times")))
+        .collect()
+}
+
 /// Begins a transaction that will write. On SQLite this is `BEGIN IMMEDIATE`, which takes the
 /// write lock at once (waiting up to the busy timeout) instead of failing when a read
 /// transaction later tries to upgrade.

@@ -410,10 +410,7 @@ fn escape_like(s: &str) -> String {
 }
 
 fn corrupt(column: &'static str) -> StoreError {
-    StoreError::Corrupt {
-        table: "patients",
-        column,
-    }
+    super::corrupt("patients", column)
 }
 
 fn decode_patient<R>(r: &R) -> Result<PatientRecord, StoreError>
@@ -436,12 +433,7 @@ where
             .map(|d| d.parse().map_err(|_| corrupt(column)))
             .transpose()
     };
-    let times: String = r.try_get("call_times")?;
-    let call_times = times
-        .split(';')
-        .filter(|t| !t.is_empty())
-        .map(|t| t.parse::<LocalTime>().map_err(|_| corrupt("call_times")))
-        .collect::<Result<Vec<_>, _>>()?;
+    let call_times = super::decode_call_times(&r.try_get::<String, _>("call_times")?)?;
     let call_period = match (optional_date("call_start")?, optional_date("call_end")?) {
         (Some(s), Some(e)) => Some((s, e)),
         _ => None,

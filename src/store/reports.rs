@@ -13,7 +13,7 @@ use crate::report::{
     AnswerValue, Assessment, Channel, ExportedAnswer, Flag, ReportExport, Slot, Symptom,
 };
 
-use super::{millis, BeginWrite, PatientId, ReportId, Store, StoreError};
+use super::{corrupt, millis, BeginWrite, PatientId, ReportId, Store, StoreError};
 
 impl Store {
     /// Starts a report for `patient` on `channel`; `call_id` and `slot` link it to a call and
@@ -191,10 +191,6 @@ impl Store {
         }
         Ok(reports)
     }
-}
-
-fn corrupt(table: &'static str, column: &'static str) -> StoreError {
-    StoreError::Corrupt { table, column }
 }
 
 /// `(slot_date, slot_time)` as stored: `YYYY-MM-DD` and `HH:MM`, or both `NULL`.

@@ -15,11 +15,11 @@ use sqlx::Row;
 
 use crate::lang::Language;
 use crate::pii::Redacted;
-use crate::report::date::{from_epoch_millis, Date, LocalTime};
+use crate::report::date::{from_epoch_millis, Date};
 use crate::report::Slot;
 use crate::schedule::{PatientSettings, Period, RiskFactors};
 
-use super::attempts::{AttemptId, NewAttempt, INSERT_ATTEMPT};
+use super::attempts::{bind_attempt, insert_attempts_sql, AttemptId, NewAttempt};
 use super::reports::decode_slot;
 use super::{millis, BeginWrite, PatientId, Store, StoreError};
 
@@ -128,7 +128,7 @@ impl Store {
                 phone: Redacted::new(who.try_get("phone")?),
                 language: language
                     .parse()
-                    .map_err(|_| StoreError::Corrupt { table: "patients", column: "language" })?,
+                    .map_err(|_| corrupt("language"))?,
             }))
         })
     }
@@ -184,19 +184,10 @@ impl Store {
                 }
             }
             for chunk in attempts.chunks(PLAN_CHUNK) {
-                let sql = multi_insert(chunk.len());
+                let sql = insert_attempts_sql(chunk.len());
                 let mut q = sqlx::query(&sql);
                 for a in chunk {
-                    q = q
-                        .bind(a.patient.0)
-                        .bind(a.slot.date.to_string())
-                        .bind(a.slot.time.to_string())
-                        .bind(i64::from(a.attempt))
-                        .bind(millis(a.due_at)?)
-                        .bind(millis(a.window_end)?)
-                        .bind(i64::from(a.priority))
-                        .bind(millis(a.slot_at)?)
-                        .bind(a.manual);
+                    q = bind_attempt(q, a)?;
                 }
                 inserted += q.execute(&mut *tx).await?.rows_affected();
             }
@@ -313,16 +304,7 @@ impl Store {
                 return Ok(false);
             }
             if let Some(a) = next {
-                sqlx::query(INSERT_ATTEMPT)
-                    .bind(a.patient.0)
-                    .bind(a.slot.date.to_string())
-                    .bind(a.slot.time.to_string())
-                    .bind(i64::from(a.attempt))
-                    .bind(millis(a.due_at)?)
-                    .bind(millis(a.window_end)?)
-                    .bind(i64::from(a.priority))
-                    .bind(millis(a.slot_at)?)
-                    .bind(a.manual)
+                bind_attempt(sqlx::query(&insert_attempts_sql(1)), a)?
                     .execute(&mut *tx)
                     .await?;
             }
@@ -531,39 +513,8 @@ impl Store {
     }
 }
 
-/// `INSERT … VALUES (…), (…) ON CONFLICT DO NOTHING` for `n` attempts.
-fn multi_insert(n: usize) -> String {
-    let mut sql = String::from(
-        "INSERT INTO call_attempts \
-         (patient_id, slot_date, slot_time, attempt, due_at, window_end, priority, slot_at, manual) VALUES ",
-    );
-    for i in 0..n {
-        let b = i * 9;
-        if i > 0 {
-            sql.push_str(", ");
-        }
-        sql.push_str(&format!(
-            "(${}, date(${}), ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-            b + 1,
-            b + 2,
-            b + 3,
-            b + 4,
-            b + 5,
-            b + 6,
-            b + 7,
-            b + 8,
-            b + 9
-        ));
-    }
-    sql.push_str(" ON CONFLICT DO NOTHING");
-    sql
-}
-
 fn corrupt(column: &'static str) -> StoreError {
-    StoreError::Corrupt {
-        table: "patients",
-        column,
-    }
+    super::corrupt("patients", column)
 }
 
 fn decode_settings<R>(row: &R) -> Result<PatientSettings, StoreError>
@@ -580,12 +531,7 @@ where
             .parse()
             .map_err(|_| corrupt(column))
     };
-    let call_times: String = row.try_get("call_times")?;
-    let call_times = call_times
-        .split(';')
-        .filter(|t| !t.is_empty())
-        .map(|t| t.parse::<LocalTime>().map_err(|_| corrupt("call_times")))
-        .collect::<Result<Vec<_>, _>>()?;
+    let call_times = super::decode_call_times(&row.try_get::<String, _>("call_times")?)?;
     let call_period = match (
         row.try_get::<Option<String>, _>("call_start")?,
         row.try_get::<Option<String>, _>("call_end")?,
@@ -621,10 +567,7 @@ where
     for<'a> Option<String>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
     for<'a> bool: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
 {
-    let bad = |column: &'static str| StoreError::Corrupt {
-        table: "call_attempts",
-        column,
-    };
+    let bad = |column| super::corrupt("call_attempts", column);
     let slot = decode_slot(
         row.try_get("slot_date")?,
         row.try_get("slot_time")?,
