@@ -228,40 +228,29 @@ impl Scheduler {
     /// The last check before dialling (SPEC §4: stops at once, including queued calls).
     async fn check_and_dial(self: &Arc<Self>, claim: ClaimedAttempt, now: SystemTime) {
         let patient = match self.store.patient_state(claim.patient).await {
-            Ok(Some(p)) => p,
-            Ok(None) => {
-                let gone = crate::schedule::Finish::Cancelled(
-                    crate::schedule::CancelReason::NoLongerScheduled,
-                );
-                if let Err(e) = self
-                    .store
-                    .cancel_claimed_attempt(claim.id, &self.node, gone.label(), now)
-                    .await
-                {
-                    self.store_error("cancel attempt", &e);
-                }
-                return;
-            }
+            Ok(p) => p,
             Err(e) => {
                 self.store_error("read patient before dialling", &e);
                 return self.release(&claim, now + Duration::from_secs(5)).await;
             }
         };
-        let check = if claim.manual && patient.number_blocked {
+        let cancelled = |reason| DialCheck::Finish(crate::schedule::Finish::Cancelled(reason));
+        let check = match &patient {
+            None => cancelled(crate::schedule::CancelReason::NoLongerScheduled),
             // Staff may call any time, but never a number its answerer said is wrong.
-            DialCheck::Finish(crate::schedule::Finish::Cancelled(
-                crate::schedule::CancelReason::WrongNumber,
-            ))
-        } else if claim.manual {
-            DialCheck::Dial
-        } else {
-            let state = self.pacer.claimed_state(&claim);
-            let now_view = PatientNow {
-                settings: &patient.settings,
-                last_complete_report: patient.last_complete_report,
-                number_blocked: patient.number_blocked,
-            };
-            self.pacer.may_dial(&state, &now_view, now)
+            Some(p) if claim.manual && p.number_blocked => {
+                cancelled(crate::schedule::CancelReason::WrongNumber)
+            }
+            Some(_) if claim.manual => DialCheck::Dial,
+            Some(p) => {
+                let now_view = PatientNow {
+                    settings: &p.settings,
+                    last_complete_report: p.last_complete_report,
+                    number_blocked: p.number_blocked,
+                };
+                self.pacer
+                    .may_dial(&self.pacer.claimed_state(&claim), &now_view, now)
+            }
         };
         match check {
             DialCheck::Dial => {}
@@ -283,6 +272,7 @@ impl Scheduler {
                 return;
             }
         }
+        let Some(patient) = patient else { return };
         let Some(trunk) = lock(&self.trunks).take(now) else {
             return self.release(&claim, now).await;
         };
