@@ -418,6 +418,12 @@ async fn unauthenticated_requests_get_401_and_cookie_changes_need_the_csrf_token
         "/staff",
         "/staff/staff.js",
         "/staff/style.css",
+        // The flow simulator: demo identities only, answers stored nowhere.
+        "/simulator",
+        "/simulator/simulator.js",
+        "/simulator/style.css",
+        "/api/v1/simulator/ws",
+        "/api/v1/simulator/audio/{lang}/{file}",
     ];
     let wrong = Cred::Bearer("0".repeat(64));
     for (method, path) in carecall::http::routes::routes() {

@@ -4,7 +4,8 @@
 //! `/usr/bin/chromium`; `scripts/test.sh` installs both). Screenshots of each page are
 //! written to `$CARGO_TARGET_TMPDIR/browser-screenshots/`.
 
-use std::io::Write as _;
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
@@ -45,7 +46,7 @@ fn staff_page_and_simulator_in_headless_chromium() {
 
     let (config, db, http) = write_config(&dir, root);
     import_patients(&dir, &config);
-    add_admin(&config);
+    common::process::staff_add(&config, ADMIN, "admin", PASSWORD);
     store_red_report(&db);
 
     let log_path = dir.join("engine.log");
@@ -157,36 +158,6 @@ fn import_patients(dir: &Path, config: &Path) {
     assert!(
         out.status.success(),
         "patients import: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// `carecall staff add` with the password on standard input.
-fn add_admin(config: &Path) {
-    let mut add = Command::new(env!("CARGO_BIN_EXE_carecall"))
-        .args([
-            "staff",
-            "add",
-            "--username",
-            ADMIN,
-            "--role",
-            "admin",
-            "--config",
-        ])
-        .arg(config)
-        .env_remove("CARECALL_STAFF_PASSWORD")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = add.stdin.take().unwrap();
-    writeln!(stdin, "{PASSWORD}").unwrap();
-    drop(stdin);
-    let out = add.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "staff add: {}",
         String::from_utf8_lossy(&out.stderr)
     );
 }

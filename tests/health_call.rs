@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use common::process::{carecall, temp_dir, Serve};
-use common::{dtmf_pcap, free_port, root, sipp, uac};
+use common::{dtmf_pcap, free_port, health_call_rfc4733, root, rt, schedule, sipp, uac};
 
 const LIMIT: Duration = Duration::from_secs(120);
 
@@ -75,30 +75,9 @@ impl Engine {
     }
 }
 
-/// A Health Call with RFC 4733 digits at `schedule` (dtmf_pcap.py syntax); caller hangs up
-/// after `max_ms` unless the engine ends the call first.
+/// A Health Call with RFC 4733 digits at `schedule` (dtmf_pcap.py syntax) to `engine`.
 async fn rfc4733_call(engine: &Engine, name: &str, schedule: &str, max_ms: u64) -> (bool, String) {
-    let pcap = dtmf_pcap(name, &["--schedule", schedule]);
-    let pcap = pcap.display().to_string();
-    let max = max_ms.to_string();
-    // Each call from its own number, so one test's failures do not slow another call down.
-    let caller = format!(
-        "090{:08}",
-        name.bytes().map(u64::from).sum::<u64>() * 7919 % 100_000_000
-    );
-    let scenario = std::fs::read_to_string(root().join("tests/peers/sipp/health_call.xml"))
-        .unwrap()
-        .replace("sip:patient@", &format!("sip:{caller}@"));
-    let path = engine.dir.join(format!("{name}.xml"));
-    std::fs::write(&path, scenario).unwrap();
-    let mut args = uac(
-        engine.target(),
-        "tests/peers/sipp/health_call.xml",
-        &["-key", "dtmf_pcap", &pcap, "-set", "max_call_ms", &max],
-    );
-    let at = args.iter().position(|a| a == "-sf").unwrap();
-    args[at + 1] = path.display().to_string();
-    sipp(args, LIMIT).await
+    health_call_rfc4733(engine.target(), &engine.dir, name, schedule, max_ms, LIMIT).await
 }
 
 fn report_for<'a>(reports: &'a serde_json::Value, hersys_id: &str) -> Vec<&'a serde_json::Value> {
@@ -108,29 +87,6 @@ fn report_for<'a>(reports: &'a serde_json::Value, hersys_id: &str) -> Vec<&'a se
         .iter()
         .filter(|r| r["hersys_id"] == hersys_id)
         .collect()
-}
-
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-/// Menu, ID, birthday, then the answers, two seconds apart (keys interrupt prompts).
-fn schedule(menu: &str, id: &str, mmdd: &str, answers: &[&str]) -> String {
-    let mut parts = vec![
-        format!("3:{menu}"),
-        format!("7:{id}#"),
-        format!("11:{mmdd}"),
-    ];
-    let mut t = 16;
-    for a in answers {
-        parts.push(format!("{t}:{a}"));
-        t += if a.len() > 1 { 4 } else { 2 };
-    }
-    parts.join(",")
 }
 
 #[test]

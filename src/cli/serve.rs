@@ -1,7 +1,7 @@
 //! `carecall serve` and `carecall demo`.
 
 use carecall::config::Config;
-use carecall::http::HttpServer;
+use carecall::http::{EngineLinks, HttpServer};
 use carecall::runtime::{Assets, Engine};
 
 use super::CliError;
@@ -45,13 +45,12 @@ fn serve(config: Config, demo_patients: Option<&'static str>) -> Result<(), CliE
         }
         let http_config = config.clone();
         let engine = Engine::start(config, assets.prompts, flows, Some(store.clone())).await?;
-        let http = HttpServer::start(
-            http_config,
-            store,
-            Some(engine.subscribe()),
-            Some(carecall::simulator::ws::router(simulator)),
-        )
-        .await?;
+        let links = EngineLinks {
+            events: Some(engine.subscribe()),
+            simulator: Some(simulator),
+            alerts: Some(engine.alerts()),
+        };
+        let http = HttpServer::start(http_config, store, links).await?;
         http.set_ready(true);
         tracing::info!(sip = %engine.sip_addr(), http = %http.local_addr(), "carecall ready");
         carecall::runtime::notify_ready();

@@ -9,7 +9,7 @@
 //! outside [`crate::clock`]. Logs name routes (path templates such as
 //! `/api/v1/patients/{id}`), never a path, query, body or personal value.
 //!
-//! The route table ([`routes::ROUTES`]) is the one list of endpoints: the router is built
+//! The route table ([`routes::table`]) is the one list of endpoints: the router is built
 //! from it and a test checks it against the OpenAPI document both ways.
 
 use std::net::SocketAddr;
@@ -18,8 +18,10 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::{broadcast, watch};
 
+use crate::alert::Alerts;
 use crate::config::Config;
 use crate::runtime::CallEvent;
+use crate::simulator::SimContext;
 use crate::store::Store;
 
 mod admin;
@@ -35,6 +37,7 @@ mod patients;
 mod reports;
 pub mod routes;
 pub mod secret;
+mod simulator;
 
 pub use error::{ApiError, FieldErrors};
 pub use limiter::{LoginLimiter, LoginLimits};
@@ -65,11 +68,27 @@ struct Inner {
     limiter: Mutex<LoginLimiter>,
     metrics: metrics::CallMetrics,
     ready: AtomicBool,
+    simulator: Option<Arc<SimContext>>,
+    alerts: Option<Alerts>,
+}
+
+/// What a running engine lends the HTTP server; [`EngineLinks::default`] (none of them) is
+/// a server over the store alone, as the API tests run it.
+#[derive(Default)]
+pub struct EngineLinks {
+    /// The engine's call events, for the call metrics (`None`: they stay at zero).
+    pub events: Option<broadcast::Receiver<CallEvent>>,
+    /// The flow simulator (`None`: its routes answer 404).
+    pub simulator: Option<Arc<SimContext>>,
+    /// The engine's alert worker, woken when staff enter a red report (`None`: a red staff
+    /// report waits in the outbox for a worker's next look, if a webhook is configured).
+    pub alerts: Option<Alerts>,
 }
 
 impl AppState {
-    /// State over `store` with `config` (the schedule's zone and slots, the flag thresholds).
-    pub fn new(store: Store, config: Config) -> AppState {
+    /// State over `store` with `config` (the schedule's zone and slots, the flag thresholds)
+    /// and what the engine lends (`links.events` is not kept here).
+    pub fn new(store: Store, config: Config, links: &EngineLinks) -> AppState {
         AppState {
             inner: Arc::new(Inner {
                 store,
@@ -77,8 +96,18 @@ impl AppState {
                 limiter: Mutex::new(LoginLimiter::new(LoginLimits::default())),
                 metrics: metrics::CallMetrics::default(),
                 ready: AtomicBool::new(false),
+                simulator: links.simulator.clone(),
+                alerts: links.alerts.clone(),
             }),
         }
+    }
+
+    pub(crate) fn simulator(&self) -> Option<Arc<SimContext>> {
+        self.inner.simulator.clone()
+    }
+
+    pub(crate) fn alerts(&self) -> Option<&Alerts> {
+        self.inner.alerts.as_ref()
     }
 
     pub(crate) fn store(&self) -> &Store {
@@ -99,29 +128,23 @@ pub struct HttpServer {
 }
 
 impl HttpServer {
-    /// Binds `config.http_listen` and serves the API over `store`. `events` (the engine's
-    /// call events) feed the call metrics; `None` leaves them at zero. Not ready
-    /// (`/readyz` 503) until [`HttpServer::set_ready`].
+    /// Binds `config.http_listen` and serves the API over `store`, with what the engine lends
+    /// in `links`. Not ready (`/readyz` 503) until [`HttpServer::set_ready`].
     pub async fn start(
         config: Config,
         store: Store,
-        events: Option<broadcast::Receiver<CallEvent>>,
-        extra: Option<axum::Router>,
+        links: EngineLinks,
     ) -> Result<HttpServer, HttpError> {
         let addr = config.http_listen;
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|source| HttpError::Bind { addr, source })?;
         let addr = listener.local_addr().unwrap_or(addr);
-        let state = AppState::new(store, config);
-        if let Some(events) = events {
+        let state = AppState::new(store, config, &links);
+        if let Some(events) = links.events {
             tokio::spawn(metrics::collect(state.clone(), events));
         }
-        let mut app = routes::router(state.clone());
-        if let Some(extra) = extra {
-            app = app.merge(extra);
-        }
-        let app = app.into_make_service_with_connect_info::<SocketAddr>();
+        let app = routes::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let (stop, mut stopped) = watch::channel(false);
         let task = tokio::spawn(async move {
             let shutdown = async move {

@@ -1,5 +1,5 @@
-//! The staff page (issue 6 part 3): `web/staff.html`, `web/staff.js` and `web/style.css`,
-//! compiled into the engine so no file or CDN is needed at run time. The page itself holds no
+//! The staff page (issue 6 part 3): `web/staff.html`, `web/staff.js` and `web/style.css`, and
+//! the flow simulator's `web/simulator.html` and `web/simulator.js`, compiled into the engine so no file or CDN is needed at run time. The page itself holds no
 //! data; it calls the JSON API with the session cookie (docs/api.md).
 
 use axum::http::header;
@@ -8,6 +8,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 const STAFF_HTML: &str = include_str!("../../web/staff.html");
 const STAFF_JS: &str = include_str!("../../web/staff.js");
 const STYLE_CSS: &str = include_str!("../../web/style.css");
+/// The flow simulator's page (served by [`super::simulator`]).
+pub(super) const SIMULATOR_HTML: &str = include_str!("../../web/simulator.html");
+/// The flow simulator's script.
+pub(super) const SIMULATOR_JS: &str = include_str!("../../web/simulator.js");
 
 /// `GET /`: the staff page.
 pub async fn root() -> Redirect {
@@ -29,7 +33,7 @@ pub async fn style_css() -> Response {
     page("text/css; charset=utf-8", STYLE_CSS)
 }
 
-fn page(content_type: &'static str, body: &'static str) -> Response {
+pub(super) fn page(content_type: &'static str, body: &'static str) -> Response {
     (
         [
             (header::CONTENT_TYPE, content_type),
@@ -50,7 +54,13 @@ mod tests {
 
     #[test]
     fn the_page_loads_only_files_of_this_server() {
-        for text in [STAFF_HTML, STAFF_JS, STYLE_CSS] {
+        for text in [
+            STAFF_HTML,
+            STAFF_JS,
+            STYLE_CSS,
+            SIMULATOR_HTML,
+            SIMULATOR_JS,
+        ] {
             assert!(!text.contains("http://") || text.contains("http://www.w3.org/2000/svg"));
             assert!(!text.contains("https://"), "no external request");
         }

@@ -233,10 +233,19 @@ pub async fn create_staff_report(
     if complete {
         store.complete_report(report, now).await?;
     }
-    // A red report taken by phone alerts the centre's system like one from a call; the
-    // engine's alert worker finds it in the outbox within its poll interval.
-    if flag == Flag::Red && state.config().alert.webhook.is_some() {
-        store.enqueue_alert_if_red(report, now).await?;
+    // A red report taken by phone alerts the centre's system like one from a call: the
+    // engine's alert worker is woken at once; without one here (a server over the store
+    // alone), a worker finds it in the outbox within its poll interval.
+    if flag == Flag::Red {
+        match state.alerts() {
+            Some(alerts) if alerts.is_enabled() => {
+                alerts.notify(report).await?;
+            }
+            _ if state.config().alert.webhook.is_some() => {
+                store.enqueue_alert_if_red(report, now).await?;
+            }
+            _ => {}
+        }
     }
     auth.audit(
         &state,

@@ -6,7 +6,7 @@ use axum::http::{header, HeaderValue};
 use axum::routing::{get, patch, post, MethodRouter};
 use axum::Router;
 
-use super::{admin, auth, calls, metrics, openapi, pages, patients, reports, AppState};
+use super::{admin, auth, calls, metrics, openapi, pages, patients, reports, simulator, AppState};
 
 /// The largest request body accepted (a patients CSV file of some 20,000 rows).
 pub const BODY_LIMIT: usize = 4 * 1024 * 1024;
@@ -18,6 +18,15 @@ pub fn table() -> Vec<(&'static str, &'static str, MethodRouter<AppState>)> {
         ("GET", "/staff", get(pages::staff_html)),
         ("GET", "/staff/staff.js", get(pages::staff_js)),
         ("GET", "/staff/style.css", get(pages::style_css)),
+        ("GET", "/simulator", get(simulator::html)),
+        ("GET", "/simulator/simulator.js", get(simulator::js)),
+        ("GET", "/simulator/style.css", get(simulator::css)),
+        ("GET", "/api/v1/simulator/ws", get(simulator::socket)),
+        (
+            "GET",
+            "/api/v1/simulator/audio/{lang}/{file}",
+            get(simulator::audio),
+        ),
         ("GET", "/healthz", get(metrics::healthz)),
         ("GET", "/readyz", get(metrics::readyz)),
         ("GET", "/metrics", get(metrics::metrics)),

@@ -171,6 +171,12 @@ impl Engine {
         self.sip.local_addr()
     }
 
+    /// The alert worker's handle (disabled without a store or a webhook), for the HTTP server
+    /// to wake when staff enter a red report.
+    pub fn alerts(&self) -> crate::alert::Alerts {
+        self.shared.alerts.clone()
+    }
+
     /// A stream of call events from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<CallEvent> {
         self.shared.events.subscribe()

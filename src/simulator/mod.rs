@@ -10,9 +10,9 @@
 //! Must not touch: the report store (answers are shown as they would be stored, with the flag
 //! the store would compute, and written nowhere), telephony, logging of keys or answers.
 //!
-//! The lead mounts [`ws::serve_socket`] (a WebSocket route) and [`ws::prompt_audio`] (a GET
-//! route `…/{lang}/{file}` whose prefix is [`SimContext`]'s `audio_base`) on the HTTP router,
-//! and serves `web/simulator.html`, `web/simulator.js` and `web/style.css`.
+//! The staff route table (`crate::http::routes`) mounts [`ws::socket_route`] (the WebSocket)
+//! and [`ws::prompt_audio`] (`…/{lang}/{file}`, whose prefix is [`SimContext`]'s
+//! `audio_base`), and serves `web/simulator.html`, `web/simulator.js` and `web/style.css`.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

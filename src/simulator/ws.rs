@@ -1,13 +1,12 @@
 //! The WebSocket and audio handlers: the only file of the simulator that names axum types.
-//!
-//! Mount them at merge time, e.g.:
+//! The staff route table (`crate::http::routes`) mounts them at `/api/v1/simulator/ws` and
+//! `/api/v1/simulator/audio/{lang}/{file}`; on a router of its own, mount them with the
+//! `Arc<SimContext>` as the state:
 //!
 //! ```ignore
-//! let sim = Arc::new(SimContext::new(&assets, config.store_options.flag_rules.clone(),
-//!                                    "/api/v1/simulator/audio"));
 //! Router::new()
-//!     .route("/api/v1/simulator/ws", get(simulator::ws::socket_route))
-//!     .route("/api/v1/simulator/audio/{lang}/{file}", get(simulator::ws::prompt_audio))
+//!     .route("/sim/ws", get(simulator::ws::socket_route))
+//!     .route("/sim/audio/{lang}/{file}", get(simulator::ws::prompt_audio))
 //!     .with_state(sim)
 //! ```
 
@@ -85,35 +84,4 @@ pub async fn prompt_audio(
             .into_response(),
         None => (StatusCode::NOT_FOUND, "no such prompt").into_response(),
     }
-}
-
-/// The simulator's routes, ready to merge into the staff router: the page at `/simulator`
-/// (with `/simulator/simulator.js` and `/simulator/style.css`, compiled in: no file or CDN is
-/// needed at run time), its WebSocket and the prompt audio.
-pub fn router(ctx: Arc<SimContext>) -> axum::Router {
-    use axum::routing::get;
-    axum::Router::new()
-        .route("/api/v1/simulator/ws", get(socket_route))
-        .route("/api/v1/simulator/audio/{lang}/{file}", get(prompt_audio))
-        .route(
-            "/simulator",
-            get(|| async { page("text/html; charset=utf-8", PAGE_HTML) }),
-        )
-        .route(
-            "/simulator/simulator.js",
-            get(|| async { page("text/javascript; charset=utf-8", PAGE_JS) }),
-        )
-        .route(
-            "/simulator/style.css",
-            get(|| async { page("text/css; charset=utf-8", PAGE_CSS) }),
-        )
-        .with_state(ctx)
-}
-
-const PAGE_HTML: &str = include_str!("../../web/simulator.html");
-const PAGE_JS: &str = include_str!("../../web/simulator.js");
-const PAGE_CSS: &str = include_str!("../../web/style.css");
-
-fn page(content_type: &'static str, body: &'static str) -> Response {
-    ([(header::CONTENT_TYPE, content_type)], body).into_response()
 }

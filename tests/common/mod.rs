@@ -65,6 +65,15 @@ pub fn probe(max: Duration) -> FlowFactory {
     })
 }
 
+/// A two-thread tokio runtime for a test that drives processes and sockets.
+pub fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
 /// Starts an engine and subscribes to its events.
 pub async fn engine(
     config: Config,
@@ -179,6 +188,57 @@ pub fn dtmf_pcap(name: &str, args: &[&str]) -> PathBuf {
         .expect("python3 runs");
     assert!(status.success(), "dtmf_pcap.py {args:?}");
     out
+}
+
+/// A Health Call from SIPp (`tests/peers/sipp/health_call.xml`) to `target`, with RFC 4733
+/// digits at `schedule` (dtmf_pcap.py syntax); the caller hangs up after `max_ms` unless the
+/// engine ends the call first, and SIPp is stopped after `limit`. Each call comes from its own
+/// number (made from `name`), so one test's failures do not slow another's calls down; the
+/// scenario copy and the pcap are written in `dir`. Returns SIPp's (success, output).
+pub async fn health_call_rfc4733(
+    target: SocketAddr,
+    dir: &Path,
+    name: &str,
+    schedule: &str,
+    max_ms: u64,
+    limit: Duration,
+) -> (bool, String) {
+    let pcap = dtmf_pcap(name, &["--schedule", schedule]);
+    let pcap = pcap.display().to_string();
+    let max = max_ms.to_string();
+    let caller = format!(
+        "090{:08}",
+        name.bytes().map(u64::from).sum::<u64>() * 7919 % 100_000_000
+    );
+    let scenario = std::fs::read_to_string(root().join("tests/peers/sipp/health_call.xml"))
+        .unwrap()
+        .replace("sip:patient@", &format!("sip:{caller}@"));
+    let path = dir.join(format!("{name}.xml"));
+    std::fs::write(&path, scenario).unwrap();
+    let mut args = uac(
+        target,
+        "tests/peers/sipp/health_call.xml",
+        &["-key", "dtmf_pcap", &pcap, "-set", "max_call_ms", &max],
+    );
+    let at = args.iter().position(|a| a == "-sf").unwrap();
+    args[at + 1] = path.display().to_string();
+    sipp(args, limit).await
+}
+
+/// A Health Call's keys for [`health_call_rfc4733`]: the language menu, the HER-SYS ID, the
+/// birthday, then the answers two seconds apart (keys interrupt prompts).
+pub fn schedule(menu: &str, id: &str, mmdd: &str, answers: &[&str]) -> String {
+    let mut parts = vec![
+        format!("3:{menu}"),
+        format!("7:{id}#"),
+        format!("11:{mmdd}"),
+    ];
+    let mut t = 16;
+    for a in answers {
+        parts.push(format!("{t}:{a}"));
+        t += if a.len() > 1 { 4 } else { 2 };
+    }
+    parts.join(",")
 }
 
 /// What one call did, collected from the event stream.

@@ -39,6 +39,38 @@ pub fn carecall_split(config: &Path, args: &[&str]) -> (bool, String, String) {
     )
 }
 
+/// `carecall staff add --username USERNAME --role ROLE --config CONFIG`, the password given on
+/// standard input as an operator would type it; panics with the command's error on failure.
+pub fn staff_add(config: &Path, username: &str, role: &str, password: &str) {
+    use std::io::Write as _;
+    let mut add = Command::new(bin())
+        .args([
+            "staff",
+            "add",
+            "--username",
+            username,
+            "--role",
+            role,
+            "--config",
+        ])
+        .arg(config)
+        .env_remove("CARECALL_STAFF_PASSWORD")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("carecall runs");
+    let mut stdin = add.stdin.take().unwrap();
+    writeln!(stdin, "{password}").unwrap();
+    drop(stdin);
+    let out = add.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "staff add: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// A running `carecall serve`, killed on drop.
 pub struct Serve {
     pub child: Child,

@@ -19,7 +19,7 @@ use serde_json::Value;
 
 use carecall::config::Config;
 use carecall::http::secret::hash_password;
-use carecall::http::HttpServer;
+use carecall::http::{EngineLinks, HttpServer};
 use carecall::report::Date;
 use carecall::store::{NewStaff, Role, Store};
 
@@ -200,7 +200,7 @@ pub async fn env(db: &Db) -> Env {
             .await
             .unwrap();
     }
-    let server = HttpServer::start(config.clone(), store.clone(), None, None)
+    let server = HttpServer::start(config.clone(), store.clone(), EngineLinks::default())
         .await
         .expect("HTTP server starts");
     server.set_ready(true);
