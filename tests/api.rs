@@ -108,6 +108,13 @@ async fn a_patient_is_created_and_its_call_times_set_with_errors_per_field(db: D
     ] {
         assert!(fields[field].is_string(), "{field} named: {fields}");
     }
+    // Each field also has a stable code, which the staff page shows in its own language.
+    assert_eq!(
+        r.json()["codes"],
+        json!({ "call_times": "call_times_choice", "phone": "phone_format",
+                "observation_end": "period_order", "call_end": "period_incomplete",
+                "colour": "unknown_field" })
+    );
     assert!(
         !r.text().contains("call me"),
         "errors never repeat the value"

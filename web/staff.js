@@ -62,6 +62,76 @@
       born: "Birthday", risk: "Risk",
     },
   };
+  // What is wrong with a field, by the API's problem code ("codes" in a 422 answer; the
+  // ProblemCode enum of openapi.json); a code the page does not know shows the API's English.
+  const PROBLEMS = {
+    ja: {
+      required: "入力してください。", unknown_field: "この項目は受け付けられません。",
+      immutable: "変更できません。", date_format: "日付を YYYY-MM-DD で入力してください。",
+      date_in_future: "未来の日付です。", date_before_1900: "1900年より前の日付です。",
+      hersys_id_format: "HER-SYS ID は4〜16桁の数字です。", name_length: "氏名は1〜200文字です。",
+      phone_format: "電話番号は3〜15桁の数字です。",
+      phone_taken: "この番号は別の方の自動架電に使われています。",
+      language_unknown: "8つの言語から選んでください。",
+      call_times_needed: "自動架電を行うときは架電時刻を1つ以上選んでください。",
+      call_times_choice: "設定された時刻から、それぞれ1回だけ選んでください。",
+      period_incomplete: "開始日と終了日の両方を入力してください。",
+      period_order: "開始日より前の日付です。",
+      period_too_long: "観察期間は90日までです。",
+      outside_observation: "観察期間の中の日付にしてください。",
+      boolean: "はい・いいえで指定してください。", text_length: "500文字までです。",
+      centre_name: "保健所名を入力してください。", centre_unknown: "その保健所はありません。",
+      centre_not_yours: "ご自分の保健所以外は指定できません。",
+      duplicate: "すでに登録されています。", out_of_range: "範囲外です。",
+      format_choice: "csv か json を指定してください。", role_choice: "staff か admin を指定してください。",
+      username_format: "ユーザー名は英数字と . _ - の64文字までです。",
+      answers_empty: "回答を1つ以上入力してください。", answer_invalid: "回答の値が正しくありません。",
+      password_short: "パスワードが短すぎます。", import_file: "ファイルに誤りがあります。",
+    },
+    en: {
+      required: "Required.", unknown_field: "Not a field this form takes.",
+      immutable: "Cannot be changed.", date_format: "Enter a date as YYYY-MM-DD.",
+      date_in_future: "Is in the future.", date_before_1900: "Is before 1900.",
+      hersys_id_format: "A HER-SYS ID is 4 to 16 digits.", name_length: "A name is 1 to 200 characters.",
+      phone_format: "A phone number is 3 to 15 digits.",
+      phone_taken: "This number is used for another patient's automatic calls.",
+      language_unknown: "Choose one of the eight languages.",
+      call_times_needed: "Choose at least one call time when automatic calls are on.",
+      call_times_choice: "Choose from the configured times, each once.",
+      period_incomplete: "Enter both the first and the last day.",
+      period_order: "Is before the first day.",
+      period_too_long: "An observation period is at most 90 days.",
+      outside_observation: "Choose a day inside the observation period.",
+      boolean: "Choose yes or no.", text_length: "At most 500 characters.",
+      centre_name: "Enter a health centre.", centre_unknown: "No such health centre.",
+      centre_not_yours: "Only your own health centre.",
+      duplicate: "Already registered.", out_of_range: "Out of range.",
+      format_choice: "Choose csv or json.", role_choice: "Choose staff or admin.",
+      username_format: "Up to 64 letters, digits, '.', '_' or '-'.",
+      answers_empty: "Enter at least one answer.", answer_invalid: "Not a valid answer.",
+      password_short: "The password is too short.", import_file: "The file has an error.",
+    },
+  };
+  // The banner's text for the API's error code, when there is no field to mark.
+  const ERRORS = {
+    ja: {
+      unauthenticated: "ログインしてください。", forbidden: "この操作は許可されていません。",
+      not_found: "見つかりません。", bad_request: "要求に誤りがあります。",
+      invalid: "入力に誤りがあります。", conflict: "すでに存在します。",
+      too_many_attempts: "試行が多すぎます。しばらく待ってください。",
+      internal: "サーバーで問題が起きました。時間をおいてやり直してください。",
+    },
+    en: {
+      unauthenticated: "Please log in.", forbidden: "You may not do this.",
+      not_found: "Not found.", bad_request: "The request was not understood.",
+      invalid: "Please correct the fields marked.", conflict: "Already exists.",
+      too_many_attempts: "Too many attempts. Please wait.",
+      internal: "The server had a problem. Please try again later.",
+    },
+  };
+  /** A field's problem in the page's language: by its code, else the API's sentence. */
+  const problemText = (body, field) =>
+    (PROBLEMS[ui] || {})[(body.codes || {})[field]] || (body.fields || {})[field] || "";
   const LANGUAGES = {
     ja: "日本語", en: "English", "zh-CN": "普通话", yue: "廣東話", "zh-TW": "國語（台灣）",
     ko: "한국어", es: "Español", pt: "Português",
@@ -114,7 +184,8 @@
     const banner = $("error");
     if (!e) { banner.hidden = true; return; }
     banner.hidden = false;
-    banner.textContent = e.body && e.body.message ? `${t().failed} (${e.body.message})` : t().failed;
+    const known = e.body && (ERRORS[ui] || {})[e.body.error];
+    banner.textContent = known ? `${t().failed} (${known})` : t().failed;
   }
 
   function flagCell(flag) {
@@ -414,7 +485,8 @@
         status.textContent = t().invalid;
         status.className = "field-error";
         const fields = (e.body && e.body.fields) || {};
-        for (const [name, message] of Object.entries(fields)) {
+        for (const name of Object.keys(fields)) {
+          const message = problemText(e.body, name);
           (errors[name] || status).append(errors[name] ? message : ` ${name}: ${message}`);
         }
         if (!e.body || !e.body.fields) showError(e);

@@ -13,7 +13,7 @@ use crate::store::{AuditFilter, CentreId, NewStaff, PatientId, Role, StaffChange
 
 use super::auth::{staff_json, AdminAuth};
 use super::secret::{hash_password, SecretError};
-use super::{utc, ApiError, AppState};
+use super::{utc, ApiError, AppState, Problem};
 
 /// `GET /api/v1/admin/centres`.
 pub async fn centres(
@@ -42,7 +42,7 @@ pub async fn create_centre(
 ) -> Result<Response, ApiError> {
     let name = body.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(ApiError::field("name", "expected 1 to 100 characters"));
+        return Err(ApiError::field("name", Problem::CENTRE_NAME_LENGTH));
     }
     let centre = state.store().create_centre(name).await?;
     auth.audit(
@@ -87,16 +87,13 @@ pub async fn create_staff(
 ) -> Result<Response, ApiError> {
     let username = body.username.as_deref().map(str::trim).unwrap_or_default();
     if !valid_username(username) {
-        return Err(ApiError::field(
-            "username",
-            "expected 1 to 64 letters, digits, '.', '_' or '-'",
-        ));
+        return Err(ApiError::field("username", Problem::USERNAME));
     }
     let role = role(body.role.as_deref().unwrap_or("staff"))?;
     let centre = centre(&state, body.health_center.flatten()).await?;
     let password = body
         .password
-        .ok_or_else(|| ApiError::field("password", "required"))?;
+        .ok_or_else(|| ApiError::field("password", Problem::REQUIRED))?;
     let new = NewStaff {
         username: username.to_string(),
         password_hash: hash(password).await?,
@@ -122,7 +119,7 @@ pub async fn update_staff(
     Json(body): Json<StaffBody>,
 ) -> Result<Json<Value>, ApiError> {
     if body.username.is_some() {
-        return Err(ApiError::field("username", "cannot be changed"));
+        return Err(ApiError::field("username", Problem::IMMUTABLE));
     }
     let change = StaffChange {
         password_hash: match body.password {
@@ -160,7 +157,7 @@ pub async fn audit(
     let since = match q.since.as_deref() {
         Some(d) => Some(
             d.parse::<Date>()
-                .map_err(|_| ApiError::field("since", "expected a date YYYY-MM-DD"))?
+                .map_err(|_| ApiError::field("since", Problem::DATE))?
                 .start_utc(),
         ),
         None => None,
@@ -210,7 +207,7 @@ fn valid_username(u: &str) -> bool {
 }
 
 fn role(label: &str) -> Result<Role, ApiError> {
-    Role::from_label(label).ok_or_else(|| ApiError::field("role", "expected staff or admin"))
+    Role::from_label(label).ok_or_else(|| ApiError::field("role", Problem::ROLE))
 }
 
 async fn centre(state: &AppState, name: Option<String>) -> Result<Option<CentreId>, ApiError> {
@@ -221,7 +218,7 @@ async fn centre(state: &AppState, name: Option<String>) -> Result<Option<CentreI
             .centre_named(n.trim())
             .await?
             .map(|c| Some(c.id))
-            .ok_or_else(|| ApiError::field("health_center", "no such health centre")),
+            .ok_or_else(|| ApiError::field("health_center", Problem::CENTRE_UNKNOWN)),
     }
 }
 
@@ -230,7 +227,9 @@ async fn hash(password: String) -> Result<String, ApiError> {
         .await
         .map_err(|_| ApiError::BadRequest("password hashing failed".into()))?;
     hashed.map_err(|e| match e {
-        SecretError::TooShort => ApiError::field("password", e.to_string()),
+        SecretError::TooShort => {
+            ApiError::field("password", Problem::password_short(e.to_string()))
+        }
         SecretError::Hash => ApiError::BadRequest(e.to_string()),
     })
 }

@@ -16,7 +16,7 @@ use crate::store::AttemptRow;
 
 use super::auth::Auth;
 use super::patients::{find, today};
-use super::{utc, ApiError, AppState};
+use super::{utc, ApiError, AppState, Problem};
 
 /// `POST /api/v1/patients/{id}/calls`: one call now, ahead of slot calls, placed by a node
 /// with `automatic_calls` on within 15 minutes (the scheduler's last check still applies:
@@ -93,7 +93,7 @@ pub async fn backlog(
     let date = match q.date.as_deref() {
         Some(d) => d
             .parse::<Date>()
-            .map_err(|_| ApiError::field("date", "expected a date YYYY-MM-DD"))?,
+            .map_err(|_| ApiError::field("date", Problem::DATE))?,
         None => today(&state),
     };
     let (_, slots) = day_plan(state.store(), state.config(), date, clock::wall_now()).await?;

@@ -1,4 +1,5 @@
-//! API errors as JSON: `{"error": CODE, "message": TEXT, "fields": {FIELD: PROBLEM}}`.
+//! API errors as JSON: `{"error": CODE, "message": TEXT}`, and for invalid fields also
+//! `"fields": {FIELD: TEXT}` and `"codes": {FIELD: PROBLEM_CODE}` (see [`Problem`]).
 //!
 //! Messages name fields and lines, never a submitted or stored value. A store failure is
 //! logged (its text carries no values) and counted, and the client gets a bare 500.
@@ -12,10 +13,11 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
+use super::problem::Problem;
 use crate::store::{PatientWriteError, ScopedImportError, StaffError, StoreError};
 
 /// Per-field problems, by field name.
-pub type FieldErrors = BTreeMap<String, String>;
+pub type FieldErrors = BTreeMap<String, Problem>;
 
 /// A failed API request.
 #[derive(Debug, thiserror::Error)]
@@ -48,8 +50,8 @@ pub enum ApiError {
 
 impl ApiError {
     /// One invalid field.
-    pub fn field(name: &str, problem: impl Into<String>) -> ApiError {
-        ApiError::Invalid(BTreeMap::from([(name.to_string(), problem.into())]))
+    pub fn field(name: &str, problem: Problem) -> ApiError {
+        ApiError::Invalid(BTreeMap::from([(name.to_string(), problem)]))
     }
 
     fn status_and_code(&self) -> (StatusCode, &'static str) {
@@ -75,7 +77,14 @@ impl IntoResponse for ApiError {
         }
         let mut body = json!({ "error": code, "message": self.to_string() });
         if let ApiError::Invalid(fields) = &self {
-            body["fields"] = json!(fields);
+            let texts: BTreeMap<&str, &str> = fields
+                .iter()
+                .map(|(f, p)| (f.as_str(), p.message()))
+                .collect();
+            let codes: BTreeMap<&str, &str> =
+                fields.iter().map(|(f, p)| (f.as_str(), p.code())).collect();
+            body["fields"] = json!(texts);
+            body["codes"] = json!(codes);
         }
         let mut response = (status, Json(body)).into_response();
         match self {
@@ -100,11 +109,8 @@ impl IntoResponse for ApiError {
 impl From<PatientWriteError> for ApiError {
     fn from(e: PatientWriteError) -> ApiError {
         match e {
-            PatientWriteError::DuplicateId => ApiError::field("hersys_id", "already registered"),
-            PatientWriteError::PhoneTaken => ApiError::field(
-                "phone",
-                "already used for automatic calls by another patient",
-            ),
+            PatientWriteError::DuplicateId => ApiError::field("hersys_id", Problem::DUPLICATE_ID),
+            PatientWriteError::PhoneTaken => ApiError::field("phone", Problem::PHONE_TAKEN),
             PatientWriteError::NotFound => ApiError::NotFound,
             PatientWriteError::Store(e) => ApiError::Store(e),
         }
@@ -115,10 +121,10 @@ impl From<StaffError> for ApiError {
     fn from(e: StaffError) -> ApiError {
         match e {
             StaffError::Duplicate(what) => ApiError::Conflict(format!("{what} already exists")),
-            StaffError::UnknownCentre => ApiError::field("health_center", "no such health centre"),
+            StaffError::UnknownCentre => ApiError::field("health_center", Problem::CENTRE_UNKNOWN),
             StaffError::UnknownStaff => ApiError::NotFound,
             StaffError::CentreRequired => {
-                ApiError::field("health_center", "required for a staff account")
+                ApiError::field("health_center", Problem::CENTRE_REQUIRED)
             }
             StaffError::Store(e) => ApiError::Store(e),
         }
@@ -129,7 +135,7 @@ impl From<ScopedImportError> for ApiError {
     fn from(e: ScopedImportError) -> ApiError {
         match e {
             ScopedImportError::Import(crate::store::ImportError::Store(e)) => ApiError::Store(e),
-            other => ApiError::Invalid(BTreeMap::from([("file".to_string(), other.to_string())])),
+            other => ApiError::field("file", Problem::import_file(other.to_string())),
         }
     }
 }

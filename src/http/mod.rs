@@ -34,6 +34,7 @@ mod openapi;
 mod pages;
 mod patient_input;
 mod patients;
+mod problem;
 mod reports;
 pub mod routes;
 pub mod secret;
@@ -41,6 +42,7 @@ mod simulator;
 
 pub use error::{ApiError, FieldErrors};
 pub use limiter::{LoginLimiter, LoginLimits};
+pub use problem::Problem;
 
 /// The HTTP server could not start.
 #[derive(Debug, thiserror::Error)]

@@ -10,6 +10,7 @@ use crate::report::date::{Date, LocalTime};
 use crate::store::{normalise_phone, PatientFields};
 
 use super::error::FieldErrors;
+use super::Problem;
 
 /// The longest observation period accepted, in days (first to last day inclusive).
 pub const MAX_OBSERVATION_DAYS: i64 = 90;
@@ -58,7 +59,7 @@ pub fn check_new(
         "observation_end",
     ] {
         if body.get(required).is_none_or(Value::is_null) {
-            errors.insert(required.into(), "required".into());
+            errors.insert(required.into(), Problem::REQUIRED);
         }
     }
     let placeholder = Date::new(2000, 1, 1).unwrap_or(today);
@@ -88,7 +89,7 @@ pub fn check_update(
     let mut errors = FieldErrors::new();
     if let Some(v) = body.get("hersys_id") {
         if v.as_str() != Some(current.hersys_id.as_str()) {
-            errors.insert("hersys_id".into(), "cannot be changed".into());
+            errors.insert("hersys_id".into(), Problem::IMMUTABLE);
         }
     }
     apply(current.clone(), body, allowed, today, errors, false)
@@ -102,12 +103,12 @@ fn apply(
     mut errors: FieldErrors,
     new: bool,
 ) -> Result<CheckedPatient, FieldErrors> {
-    let mut bad = |field: &str, problem: &str| {
-        errors.entry(field.into()).or_insert_with(|| problem.into());
+    let mut bad = |field: &str, problem: Problem| {
+        errors.entry(field.into()).or_insert(problem);
     };
     for key in body.keys() {
         if !PATIENT_FIELDS.contains(&key.as_str()) {
-            bad(key, "unknown field");
+            bad(key, Problem::UNKNOWN_FIELD);
         }
     }
     let text = |key: &str| body.get(key).filter(|v| !v.is_null()).map(|v| v.as_str());
@@ -119,24 +120,24 @@ fn apply(
                 {
                     f.hersys_id = id.to_string()
                 }
-                _ => bad("hersys_id", "expected 4 to 16 digits"),
+                _ => bad("hersys_id", Problem::HERSYS_ID),
             }
         }
     }
     if let Some(v) = text("name") {
         match v.map(str::trim) {
             Some(n) if !n.is_empty() && n.chars().count() <= 200 => f.name = n.to_string(),
-            _ => bad("name", "expected a name of 1 to 200 characters"),
+            _ => bad("name", Problem::NAME),
         }
     }
-    let date = |key: &str, bad: &mut dyn FnMut(&str, &str)| -> Option<Option<Date>> {
+    let date = |key: &str, bad: &mut dyn FnMut(&str, Problem)| -> Option<Option<Date>> {
         match body.get(key) {
             None => None,
             Some(Value::Null) => Some(None),
             Some(v) => match v.as_str().map(str::parse::<Date>) {
                 Some(Ok(d)) => Some(Some(d)),
                 _ => {
-                    bad(key, "expected a date YYYY-MM-DD");
+                    bad(key, Problem::DATE);
                     None
                 }
             },
@@ -144,9 +145,9 @@ fn apply(
     };
     if let Some(Some(d)) = date("birthday", &mut bad) {
         if d > today {
-            bad("birthday", "is in the future");
+            bad("birthday", Problem::IN_FUTURE);
         } else if d.year() < 1900 {
-            bad("birthday", "is before 1900");
+            bad("birthday", Problem::BEFORE_1900);
         } else {
             f.birthday = d;
         }
@@ -154,22 +155,19 @@ fn apply(
     if let Some(v) = text("phone") {
         match v.and_then(normalise_phone) {
             Some(p) => f.phone = p,
-            None => bad("phone", "expected a phone number of 3 to 15 digits"),
+            None => bad("phone", Problem::PHONE),
         }
     }
     if let Some(v) = text("language") {
         match v.map(str::parse::<Language>) {
             Some(Ok(l)) => f.language = l,
-            _ => bad(
-                "language",
-                "expected one of ja, en, zh-CN, yue, zh-TW, ko, es, pt",
-            ),
+            _ => bad("language", Problem::LANGUAGE),
         }
     }
     if let Some(v) = body.get("call_times") {
         match call_times(v, allowed) {
             Ok(times) => f.call_times = times,
-            Err(problem) => bad("call_times", &problem),
+            Err(problem) => bad("call_times", problem),
         }
     }
     if let Some(Some(d)) = date("observation_start", &mut bad) {
@@ -187,41 +185,38 @@ fn apply(
         (Some(s), Some(e)) => Some((s, e)),
         (None, None) => None,
         (Some(_), None) => {
-            bad("call_end", "required with call_start");
+            bad("call_end", Problem::CALL_END_NEEDED);
             None
         }
         (None, Some(_)) => {
-            bad("call_start", "required with call_end");
+            bad("call_start", Problem::CALL_START_NEEDED);
             None
         }
     };
     if let Some(v) = body.get("auto_call") {
         match v.as_bool() {
             Some(b) => f.auto_call = b,
-            None => bad("auto_call", "expected true or false"),
+            None => bad("auto_call", Problem::BOOLEAN),
         }
     }
     if let Some(v) = body.get("risk") {
         match v {
             Value::Null => f.risk = String::new(),
             Value::String(s) if s.chars().count() <= 500 => f.risk = s.trim().to_string(),
-            _ => bad("risk", "expected text of at most 500 characters"),
+            _ => bad("risk", Problem::TEXT),
         }
     }
     let centre = match body.get("health_center") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
         Some(_) => {
-            bad("health_center", "expected a health centre name");
+            bad("health_center", Problem::CENTRE_NAME);
             None
         }
     };
     check_periods(&f, &mut bad);
     if f.auto_call && f.call_times.is_empty() {
-        bad(
-            "call_times",
-            "choose at least one call time when auto_call is on",
-        );
+        bad("call_times", Problem::CALL_TIME_NEEDED);
     }
     if errors.is_empty() {
         Ok(CheckedPatient { fields: f, centre })
@@ -231,38 +226,30 @@ fn apply(
 }
 
 /// Observation period in order and not too long; the call period inside it.
-fn check_periods(f: &PatientFields, bad: &mut dyn FnMut(&str, &str)) {
+fn check_periods(f: &PatientFields, bad: &mut dyn FnMut(&str, Problem)) {
     let (start, end) = f.observation;
     if end < start {
-        bad("observation_end", "is before observation_start");
+        bad("observation_end", Problem::BEFORE_OBSERVATION_START);
     } else if end.days_since_epoch() - start.days_since_epoch() + 1 > MAX_OBSERVATION_DAYS {
-        bad(
-            "observation_end",
-            "observation period is longer than 90 days",
-        );
+        bad("observation_end", Problem::PERIOD_TOO_LONG);
     }
     if let Some((cs, ce)) = f.call_period {
         if ce < cs {
-            bad("call_end", "is before call_start");
+            bad("call_end", Problem::BEFORE_CALL_START);
         }
         if cs < start || cs > end {
-            bad("call_start", "is outside the observation period");
+            bad("call_start", Problem::OUTSIDE_OBSERVATION);
         }
         if ce < start || ce > end {
-            bad("call_end", "is outside the observation period");
+            bad("call_end", Problem::OUTSIDE_OBSERVATION);
         }
     }
 }
 
 /// A list of configured `HH:MM` times, each at most once, returned in day order.
-fn call_times(v: &Value, allowed: &[LocalTime]) -> Result<Vec<LocalTime>, String> {
+fn call_times(v: &Value, allowed: &[LocalTime]) -> Result<Vec<LocalTime>, Problem> {
     let choices: Vec<String> = allowed.iter().map(ToString::to_string).collect();
-    let wrong = || {
-        format!(
-            "expected a list of times from {}, each at most once",
-            choices.join(", ")
-        )
-    };
+    let wrong = || Problem::call_times(&choices);
     let Value::Array(items) = v else {
         return Err(wrong());
     };
@@ -337,7 +324,9 @@ mod tests {
                 "phone"
             ]
         );
-        assert!(errors["call_times"].contains("09:00, 11:00, 14:00, 16:00"));
+        assert!(errors["call_times"]
+            .message()
+            .contains("09:00, 11:00, 14:00, 16:00"));
         let missing = new(json!({})).unwrap_err();
         assert_eq!(missing.len(), 7, "{missing:?}");
     }
@@ -347,19 +336,19 @@ mod tests {
         let mut body = good();
         body["call_start"] = json!("2025-05-03");
         let e = new(body.clone()).unwrap_err();
-        assert_eq!(e["call_end"], "required with call_start");
+        assert_eq!(e["call_end"], Problem::CALL_END_NEEDED);
         body["call_end"] = json!("2025-05-20");
         let e = new(body.clone()).unwrap_err();
-        assert_eq!(e["call_end"], "is outside the observation period");
+        assert_eq!(e["call_end"], Problem::OUTSIDE_OBSERVATION);
         body["call_end"] = json!("2025-05-05");
         assert!(new(body.clone()).is_ok());
         body["observation_end"] = json!("2025-12-31");
-        assert!(new(body.clone()).unwrap_err()["observation_end"].contains("90 days"));
+        assert!(new(body.clone()).unwrap_err()["observation_end"].code() == "period_too_long");
         let mut body = good();
         body["call_times"] = json!(["09:00", "09:00"]);
         assert!(new(body.clone()).is_err());
         body["call_times"] = json!([]);
-        assert!(new(body).unwrap_err()["call_times"].contains("at least one"));
+        assert!(new(body).unwrap_err()["call_times"] == Problem::CALL_TIME_NEEDED);
     }
 
     #[test]
@@ -372,6 +361,6 @@ mod tests {
         assert_eq!(c.fields.name, current.name);
         let body = json!({ "hersys_id": "99999999" });
         let e = check_update(&current, body.as_object().unwrap(), &slots(), today()).unwrap_err();
-        assert_eq!(e["hersys_id"], "cannot be changed");
+        assert_eq!(e["hersys_id"], Problem::IMMUTABLE);
     }
 }

@@ -22,7 +22,7 @@ use crate::store::{
 
 use super::auth::Auth;
 use super::patient_input::{check_new, check_update};
-use super::{utc, ApiError, AppState};
+use super::{utc, ApiError, AppState, Problem};
 
 /// Query of `GET /api/v1/patients`.
 #[derive(Debug, Default, Deserialize)]
@@ -45,17 +45,14 @@ pub async fn list(
     let mut errors = BTreeMap::new();
     let language = match q.language.as_deref().map(str::parse::<Language>) {
         Some(Err(_)) => {
-            errors.insert("language".to_string(), "unknown language".to_string());
+            errors.insert("language".to_string(), Problem::LANGUAGE);
             None
         }
         other => other.and_then(Result::ok),
     };
     let observed_on = match q.observed_on.as_deref().map(str::parse::<Date>) {
         Some(Err(_)) => {
-            errors.insert(
-                "observed_on".to_string(),
-                "expected a date YYYY-MM-DD".to_string(),
-            );
+            errors.insert("observed_on".to_string(), Problem::DATE);
             None
         }
         other => other.and_then(Result::ok),
@@ -246,7 +243,7 @@ async fn centre_for(
 ) -> Result<CentreId, ApiError> {
     match (auth.scope(), &auth.staff.centre, name) {
         (CentreScope::Centre(_), Some(c), Some(n)) if n != c.name => {
-            Err(ApiError::field("health_center", "not your health centre"))
+            Err(ApiError::field("health_center", Problem::CENTRE_NOT_YOURS))
         }
         (CentreScope::Centre(own), _, _) => Ok(own),
         (CentreScope::All, _, Some(n)) => state
@@ -254,8 +251,8 @@ async fn centre_for(
             .centre_named(n)
             .await?
             .map(|c| c.id)
-            .ok_or_else(|| ApiError::field("health_center", "no such health centre")),
-        (CentreScope::All, _, None) => Err(ApiError::field("health_center", "required")),
+            .ok_or_else(|| ApiError::field("health_center", Problem::CENTRE_UNKNOWN)),
+        (CentreScope::All, _, None) => Err(ApiError::field("health_center", Problem::REQUIRED)),
     }
 }
 

@@ -20,7 +20,7 @@ use crate::store::{Day, DayRow, PatientId};
 use super::auth::Auth;
 use super::error::FieldErrors;
 use super::patients::{csv_response, find, today};
-use super::{utc, ApiError, AppState};
+use super::{utc, ApiError, AppState, Problem};
 
 /// The days of one patient's view.
 pub const PATIENT_DAYS: i64 = 10;
@@ -101,11 +101,11 @@ pub async fn patient_days(
     let record = find(&state, &auth, id).await?;
     let days = q.days.unwrap_or(PATIENT_DAYS);
     if !(1..=90).contains(&days) {
-        return Err(ApiError::field("days", "expected 1 to 90"));
+        return Err(ApiError::field("days", Problem::DAYS));
     }
     let last = day_of(&state, q.until.as_deref(), "until")?;
     let first_date = Date::from_days_since_epoch(last.date.days_since_epoch() - days + 1)
-        .ok_or_else(|| ApiError::field("until", "out of range"))?;
+        .ok_or_else(|| ApiError::field("until", Problem::OUT_OF_RANGE))?;
     let since = day_start(&state, first_date);
     let reports = state
         .store()
@@ -172,7 +172,7 @@ pub async fn export(
     let csv = match q.format.as_deref() {
         None | Some("csv") => true,
         Some("json") => false,
-        Some(_) => return Err(ApiError::field("format", "expected csv or json")),
+        Some(_) => return Err(ApiError::field("format", Problem::FORMAT)),
     };
     let reports = state
         .store()
@@ -265,14 +265,14 @@ fn check_staff_report(
     let mut errors = FieldErrors::new();
     for key in body.keys() {
         if key != "answers" && key != "complete" {
-            errors.insert(key.clone(), "unknown field".into());
+            errors.insert(key.clone(), Problem::UNKNOWN_FIELD);
         }
     }
     let complete = match body.get("complete") {
         None => true,
         Some(Value::Bool(b)) => *b,
         Some(_) => {
-            errors.insert("complete".into(), "expected true or false".into());
+            errors.insert("complete".into(), Problem::BOOLEAN);
             true
         }
     };
@@ -284,16 +284,13 @@ fn check_staff_report(
                 match answer(question, value) {
                     Ok(v) => answers.push((question.clone(), v)),
                     Err(problem) => {
-                        errors.insert(field, problem.into());
+                        errors.insert(field, Problem::answer(problem));
                     }
                 }
             }
         }
         _ => {
-            errors.insert(
-                "answers".into(),
-                "expected an object of at least one answer".into(),
-            );
+            errors.insert("answers".into(), Problem::ANSWERS);
         }
     }
     answers.sort_by_key(|(q, _)| QUESTION_ORDER.iter().position(|o| o == q));
@@ -396,7 +393,7 @@ fn thresholds(state: &AppState) -> Value {
 
 fn parse_date(text: &str, field: &str) -> Result<Date, ApiError> {
     text.parse()
-        .map_err(|_| ApiError::field(field, "expected a date YYYY-MM-DD"))
+        .map_err(|_| ApiError::field(field, Problem::DATE))
 }
 
 /// The local day `text` (today when `None`) with its UTC bounds.
@@ -406,7 +403,7 @@ fn day_of(state: &AppState, text: Option<&str>, field: &str) -> Result<Day, ApiE
         None => today(state),
     };
     let next = Date::from_days_since_epoch(date.days_since_epoch() + 1)
-        .ok_or_else(|| ApiError::field(field, "out of range"))?;
+        .ok_or_else(|| ApiError::field(field, Problem::OUT_OF_RANGE))?;
     Ok(Day {
         date,
         start: day_start(state, date),

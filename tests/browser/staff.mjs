@@ -93,7 +93,10 @@ try {
   await page.check("#set-auto-call");
   await page.click("#save-settings");
   await page.waitForSelector("#error-call_times:not(:empty)");
-  check(true, "no call time with automatic calls on is refused on the call-times field");
+  check(
+    (await page.textContent("#error-call_times")) === "自動架電を行うときは架電時刻を1つ以上選んでください。",
+    "no call time with automatic calls on is refused on the call-times field, in Japanese",
+  );
   await shot("04-settings-error");
   await page.check("#call-times input[value='11:00']");
   await page.check("#call-times input[value='16:00']");
