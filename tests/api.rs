@@ -9,6 +9,7 @@ use std::time::SystemTime;
 
 use serde_json::{json, Value};
 
+use carecall::http::{EngineLinks, HttpServer};
 use carecall::pii::Redacted;
 use carecall::store::{AnswerValue, Channel, Identification, Symptom};
 use common_api::{assert_no_personal_data, env, header, ok, Cred, Env};
@@ -594,19 +595,31 @@ async fn every_personal_data_read_is_in_the_audit_log(db: Db) {
 
 async fn failed_logins_are_rate_limited(db: Db) {
     let e = env(&db).await;
+    // A second node on the same store: the failures are counted across both.
+    let other = HttpServer::start(e.config.clone(), e.store.clone(), EngineLinks::default())
+        .await
+        .unwrap();
+    let other_api = common_api::Api::new(other.local_addr());
     let wrong = json!({ "username": "minato", "password": "wrong password!" });
-    for _ in 0..5 {
+    for node in [&e.api, &e.api, &other_api, &e.api, &other_api] {
         assert_eq!(
-            e.api
-                .post("/api/v1/auth/token", &Cred::None, &wrong)
+            node.post("/api/v1/auth/token", &Cred::None, &wrong)
                 .await
                 .status,
             401
         );
     }
     let right = json!({ "username": "minato", "password": common_api::PASSWORD });
+    for node in [&e.api, &other_api] {
+        let r = node.post("/api/v1/auth/token", &Cred::None, &right).await;
+        assert_eq!(
+            r.status,
+            429,
+            "even the right password waits, on either node: {}",
+            r.text()
+        );
+    }
     let r = e.api.post("/api/v1/auth/token", &Cred::None, &right).await;
-    assert_eq!(r.status, 429, "even the right password waits: {}", r.text());
     let wait: u64 = header(&r, "retry-after").unwrap().parse().unwrap();
     assert!((800..=900).contains(&wait), "{wait}");
     ok(&e
@@ -617,6 +630,21 @@ async fn failed_logins_are_rate_limited(db: Db) {
             &json!({ "username": "shinjuku", "password": common_api::PASSWORD }),
         )
         .await);
+    // A successful login forgets the username's failures.
+    let shinjuku_wrong = json!({ "username": "shinjuku", "password": "wrong password!" });
+    let shinjuku_right = json!({ "username": "shinjuku", "password": common_api::PASSWORD });
+    for _ in 0..2 {
+        for _ in 0..4 {
+            let r = other_api
+                .post("/api/v1/auth/token", &Cred::None, &shinjuku_wrong)
+                .await;
+            assert_eq!(r.status, 401);
+        }
+        ok(&e
+            .api
+            .post("/api/v1/auth/token", &Cred::None, &shinjuku_right)
+            .await);
+    }
     let unknown = json!({ "username": "nobody", "password": "whatever it is" });
     assert_eq!(
         e.api
@@ -632,7 +660,7 @@ async fn failed_logins_are_rate_limited(db: Db) {
         .iter()
         .filter(|a| a["action"] == "login.failed")
         .count();
-    assert_eq!(failed, 6);
+    assert_eq!(failed, 14);
 }
 
 async fn staff_enter_a_phone_report_and_calls_are_queued_and_listed(db: Db) {

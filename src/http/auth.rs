@@ -207,13 +207,19 @@ async fn login(
     kind: SessionKind,
 ) -> Result<(StaffAccount, String, String, SystemTime), ApiError> {
     let (username, ip) = (body.username.trim(), peer.ip());
-    let limited = state
-        .inner
-        .limiter
-        .lock()
-        .map_err(|_| ApiError::Forbidden("login unavailable"))?
-        .check(username, ip, clock::now());
-    if let Err(wait) = limited {
+    let limits = state.inner.limits;
+    let now = clock::wall_now();
+    let recent = state
+        .store()
+        .recent_login_failures(
+            username,
+            ip,
+            now,
+            limits.window,
+            (limits.per_username, limits.per_address),
+        )
+        .await?;
+    if let Err(wait) = limits.check(&recent, now) {
         return Err(ApiError::TooManyAttempts(wait));
     }
     let found = state.store().staff_credentials(username).await?;
@@ -234,9 +240,10 @@ async fn login(
         username: username.to_string(),
     };
     let Some((account, _)) = found.filter(|_| ok) else {
-        if let Ok(mut limiter) = state.inner.limiter.lock() {
-            limiter.failed(username, ip, clock::now());
-        }
+        state
+            .store()
+            .record_login_failure(username, ip, now, limits.window)
+            .await?;
         state
             .store()
             .audit(&actor, "login.failed", &[], "", now)
@@ -244,9 +251,7 @@ async fn login(
         tracing::info!(route = "login", "failed staff login");
         return Err(ApiError::Unauthenticated);
     };
-    if let Ok(mut limiter) = state.inner.limiter.lock() {
-        limiter.succeeded(username);
-    }
+    state.store().clear_login_failures(username).await?;
     let (token, csrf) = (new_token(), new_token());
     let expires = now + SESSION_LIFETIME;
     state

@@ -14,7 +14,7 @@
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use tokio::sync::{broadcast, watch};
 
@@ -41,7 +41,7 @@ pub mod secret;
 mod simulator;
 
 pub use error::{ApiError, FieldErrors};
-pub use limiter::{LoginLimiter, LoginLimits};
+pub use limiter::LoginLimits;
 pub use problem::Problem;
 
 /// The HTTP server could not start.
@@ -67,7 +67,7 @@ pub struct AppState {
 struct Inner {
     store: Store,
     config: Config,
-    limiter: Mutex<LoginLimiter>,
+    limits: LoginLimits,
     metrics: metrics::CallMetrics,
     ready: AtomicBool,
     simulator: Option<Arc<SimContext>>,
@@ -95,7 +95,7 @@ impl AppState {
             inner: Arc::new(Inner {
                 store,
                 config,
-                limiter: Mutex::new(LoginLimiter::new(LoginLimits::default())),
+                limits: LoginLimits::default(),
                 metrics: metrics::CallMetrics::default(),
                 ready: AtomicBool::new(false),
                 simulator: links.simulator.clone(),

@@ -57,6 +57,7 @@ mod calls;
 mod error;
 mod identify;
 mod import;
+mod login_failures;
 mod patients;
 mod patients_api;
 mod reports;
@@ -70,6 +71,7 @@ pub use audit::{Actor, AuditFilter, AuditRow};
 pub use calls::CallRecord;
 pub use error::{FieldProblem, ImportError, StoreError};
 pub use identify::{Identification, PatientRef};
+pub use login_failures::RecentFailures;
 pub use patients::ImportSummary;
 pub use patients_api::{
     write_patients_csv, PatientFields, PatientFilter, PatientRecord, PatientWriteError,
