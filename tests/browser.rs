@@ -18,6 +18,8 @@ use carecall::store::{AnswerValue, Channel, Identification, Store, Symptom};
 const ADMIN: &str = "chief";
 const PASSWORD: &str = "a long admin password";
 const RED_NAME: &str = "Yamada Hanako";
+/// A staff member of another centre, who must not see Minato's patients.
+const OTHER: &str = "tanaka";
 
 /// Personal data of the patients below, which must not reach the engine's log.
 const SECRETS: [&str; 6] = [
@@ -46,7 +48,8 @@ fn staff_page_and_simulator_in_headless_chromium() {
 
     let (config, db, http) = write_config(&dir, root);
     import_patients(&dir, &config);
-    common::process::staff_add(&config, ADMIN, "admin", PASSWORD);
+    common::process::staff_add(&config, ADMIN, "admin", None, PASSWORD);
+    common::process::staff_add(&config, OTHER, "staff", Some("Shinjuku"), PASSWORD);
     store_red_report(&db);
 
     let log_path = dir.join("engine.log");
@@ -67,6 +70,7 @@ fn staff_page_and_simulator_in_headless_chromium() {
             .args([ADMIN, PASSWORD])
             .arg(&shots)
             .env("CARECALL_RED_NAME", RED_NAME)
+            .env("CARECALL_OTHER_USER", OTHER)
             .output()
             .expect("node runs")
     });
@@ -90,7 +94,12 @@ fn staff_page_and_simulator_in_headless_chromium() {
         "03-patient",
         "05-patient-saved",
         "06-backlog-en",
-        "07-simulator",
+        "07-register",
+        "08-import",
+        "09-call-now",
+        "10-audit",
+        "11-other-centre",
+        "12-simulator",
     ] {
         let png = std::fs::read(shots.join(format!("{name}.png"))).unwrap_or_default();
         assert!(png.starts_with(b"\x89PNG"), "screenshot {name}.png written");

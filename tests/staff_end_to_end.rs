@@ -85,7 +85,7 @@ async fn health_call_to_staff_api_and_webhook(kind: Kind) {
     // The receiver refuses the first POST; the engine must try again.
     let (hook, posts) = receiver(vec![503]).await;
     let (config, sip, http) = write_config(&dir, &url, hook);
-    staff_add(&config, "chief", "admin", ADMIN_PASSWORD);
+    staff_add(&config, "chief", "admin", None, ADMIN_PASSWORD);
     let serve = Serve::start(&config, dir.join("engine.log"), "carecall=debug,info");
     let run = Run {
         api: Api::new(([127, 0, 0, 1], http).into()),

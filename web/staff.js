@@ -1,6 +1,6 @@
 // carecall staff page: plain JavaScript over the JSON API (docs/api.md), no framework, no
-// external request. Views by hash: #/login, #/today, #/patient/ID, #/backlog. Every value
-// from the server is written with textContent, never as HTML.
+// external request. Views by hash: #/login, #/today, #/patient/ID, #/patients, #/backlog,
+// #/audit (admins). Every value from the server is written with textContent, never as HTML.
 "use strict";
 
 (function () {
@@ -32,6 +32,15 @@
       expectedFinish: "終了見込み", overruns: "超過見込み",
       loading: "読み込み中…", failed: "読み込めませんでした。",
       born: "生年月日", risk: "リスク",
+      navPatients: "患者", navAudit: "監査ログ", patients: "患者の一覧", newPatient: "患者の登録",
+      register: "登録", registered: "登録しました。", healthCenter: "保健所", period: "観察期間",
+      importTitle: "CSV の取り込み", importButton: "取り込む", chooseFile: "ファイルを選んでください。",
+      imported: (i, u) => `取り込みました（新規 ${i} 件、更新 ${u} 件）。`,
+      importFailed: "取り込めませんでした（ファイルの内容は何も書き込まれていません）。",
+      exportCsv: "CSV で書き出す", riskHint: "例: age65;diabetes;pregnant",
+      blocked: "この番号は「番号違い」と申告されたため、自動架電を止めています。",
+      audit: "監査ログ", at: "日時", user: "ユーザー", action: "操作", detail: "内容", patient: "患者",
+      filterUser: "ユーザー名で絞り込み",
     },
     en: {
       title: "Health observation", navToday: "Today", navBacklog: "Call progress",
@@ -60,6 +69,15 @@
       expectedFinish: "Expected finish", overruns: "Overruns",
       loading: "Loading…", failed: "Could not load.",
       born: "Birthday", risk: "Risk",
+      navPatients: "Patients", navAudit: "Audit log", patients: "Patients", newPatient: "Register a patient",
+      register: "Register", registered: "Registered.", healthCenter: "Health centre", period: "Observation",
+      importTitle: "Import CSV", importButton: "Import", chooseFile: "Choose a file.",
+      imported: (i, u) => `Imported (${i} new, ${u} updated).`,
+      importFailed: "Not imported (nothing from the file was written).",
+      exportCsv: "Export CSV", riskHint: "e.g. age65;diabetes;pregnant",
+      blocked: "This number was reported as a wrong number; automatic calls to it are stopped.",
+      audit: "Audit log", at: "Time", user: "User", action: "Action", detail: "Detail", patient: "Patient",
+      filterUser: "Filter by user name",
     },
   };
   // What is wrong with a field, by the API's problem code ("codes" in a 422 answer; the
@@ -145,6 +163,7 @@
   let csrf = null;
   let me = null;
   let slots = null;
+  let imported = null; // the last import's outcome, shown once on the redrawn patients list
   const t = () => TEXT[ui];
 
   // ---- helpers -------------------------------------------------------------------------
@@ -166,13 +185,15 @@
     constructor(status, body) { super(`HTTP ${status}`); this.status = status; this.body = body; }
   }
 
-  async function api(method, path, body) {
+  // One API request with the session cookie (and the CSRF token on changes). `body` is sent
+  // as JSON, or as text/csv when `csv` is set.
+  async function api(method, path, body, csv) {
     const headers = { Accept: "application/json" };
-    if (body !== undefined) headers["Content-Type"] = "application/json";
+    if (body !== undefined) headers["Content-Type"] = csv ? "text/csv" : "application/json";
     if (method !== "GET" && csrf) headers["X-CSRF-Token"] = csrf;
     const r = await fetch(path, {
       method, headers, credentials: "same-origin",
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined ? undefined : (csv ? body : JSON.stringify(body)),
     });
     const data = (r.headers.get("content-type") || "").includes("json") ? await r.json() : null;
     if (r.status === 401 && !path.endsWith("/auth/login")) { me = null; location.hash = "#/login"; }
@@ -216,6 +237,7 @@
       } catch (e) { location.hash = "#/login"; return; }
     }
     $("nav").hidden = !me;
+    $("nav-audit").hidden = !(me && me.role === "admin");
     $("who").textContent = me ? me.username : "";
     const view = $("view");
     view.replaceChildren(el("p", { class: "hint", text: t().loading }));
@@ -225,6 +247,8 @@
       if (hash === "#/login") await loginView(view);
       else if ((m = hash.match(/^#\/patient\/(\d+)$/))) await patientView(view, m[1]);
       else if (hash.startsWith("#/backlog")) await backlogView(view);
+      else if (hash.startsWith("#/patients")) await patientsView(view);
+      else if (hash.startsWith("#/audit")) await auditView(view);
       else await todayView(view);
     } catch (e) {
       if (!(e instanceof HttpError && e.status === 401)) { view.replaceChildren(); showError(e); }
@@ -343,16 +367,21 @@
           await api("POST", `/api/v1/patients/${id}/unlock`); route();
         } }))
       : null;
+    const blocked = p.number_blocked ? el("p", { class: "banner amber", id: "number-blocked", text: t().blocked }) : null;
     const queued = el("span", { class: "hint", id: "call-now-status" });
     view.replaceChildren(
       el("p", {}, el("a", { href: "#/today", text: `← ${t().back}` })),
       el("section", { class: "panel", id: "patient-head" },
         el("h2", { id: "patient-name", text: `${p.name}（${p.hersys_id}）` }),
         el("p", { class: "hint", text: `${t().born} ${p.birthday} · ${p.health_center}${p.risk ? ` · ${t().risk}: ${p.risk}` : ""}` }),
-        lock,
+        lock, blocked,
         el("div", { class: "buttons" },
           el("button", { type: "button", id: "call-now", text: t().callNow, onclick: async () => {
-            try { await api("POST", `/api/v1/patients/${id}/calls`); queued.textContent = t().queued; } catch (e) { showError(e); }
+            try {
+              await api("POST", `/api/v1/patients/${id}/calls`);
+              queued.textContent = t().queued;
+              queued.dataset.state = "queued";
+            } catch (e) { showError(e); }
           } }), queued)),
       el("div", { class: "charts" },
         el("section", { class: "panel" }, el("h2", { text: t().chartTemp }),
@@ -369,7 +398,7 @@
             el("td", { class: "num", text: fmtTemp(d.temperature_max) }),
             el("td", { class: "num", text: fmtNum(d.spo2_min) }),
             el("td", { class: "num", text: String(d.reports) }))))),
-      settingsForm(p, slotList),
+      patientForm(p, slotList, false),
       el("section", { class: "panel", id: "call-history" }, el("h2", { text: t().history }),
         calls.attempts.length
           ? table("calls-table", [t().slot, t().attempt, t().state, t().outcome, t().due, t().finished],
@@ -432,28 +461,43 @@
     return svg;
   }
 
-  function settingsForm(p, slotList) {
+  // The call settings of patient `p` (PATCH), or with `isNew` the registration form of a new
+  // patient (POST, then the new patient's page). Problems are shown per field, by code.
+  function patientForm(p, slotList, isNew) {
     const errors = {};
     const field = (name, label, input) => {
       errors[name] = el("span", { class: "field-error", id: `error-${name}`, "data-field": name });
       return el("div", { class: "field" }, el("label", { for: input.id || null, text: label }), input, errors[name]);
     };
+    const id = (name) => `${isNew ? "new" : "set"}-${name}`;
     const allSlots = [...new Set([...slotList, ...p.call_times])].sort();
     const boxes = allSlots.map((s) => el("label", { class: "check" },
       el("input", { type: "checkbox", name: "call_times", value: s, checked: p.call_times.includes(s) }), s));
-    const times = el("fieldset", { id: "call-times", class: "slots" }, el("legend", { text: t().callTimes }), boxes);
-    const lang = el("select", { id: "set-language", name: "language" },
+    const times = el("fieldset", { id: isNew ? "new-call-times" : "call-times", class: "slots" },
+      el("legend", { text: t().callTimes }), boxes);
+    const lang = el("select", { id: id("language"), name: "language" },
       Object.entries(LANGUAGES).map(([code, name]) => el("option", { value: code, selected: code === p.language, text: `${name} (${code})` })));
-    const phone = el("input", { id: "set-phone", name: "phone", value: p.phone, inputmode: "tel" });
-    const date = (id, v) => el("input", { id, type: "date", value: v || "" });
-    const obsStart = date("set-observation-start", p.observation_start);
-    const obsEnd = date("set-observation-end", p.observation_end);
-    const callStart = date("set-call-start", p.call_start);
-    const callEnd = date("set-call-end", p.call_end);
-    const auto = el("input", { id: "set-auto-call", type: "checkbox", checked: p.auto_call });
-    const status = el("p", { id: "settings-status", role: "status" });
-    const form = el("form", { id: "settings-form", class: "panel settings" },
-      el("h2", { text: t().settings }),
+    const input = (name, value, extra) => el("input", { id: id(name), name, value: value || "", ...extra });
+    const phone = input("phone", p.phone, { inputmode: "tel" });
+    const date = (name, v) => input(name, v, { type: "date" });
+    const obsStart = date("observation-start", p.observation_start);
+    const obsEnd = date("observation-end", p.observation_end);
+    const callStart = date("call-start", p.call_start);
+    const callEnd = date("call-end", p.call_end);
+    const auto = el("input", { id: id("auto-call"), type: "checkbox", checked: p.auto_call });
+    const hersys = input("hersys-id", "", { inputmode: "numeric", autocomplete: "off" });
+    const name = input("name", "", { autocomplete: "off" });
+    const birthday = date("birthday", "");
+    const risk = input("risk", "", { placeholder: t().riskHint });
+    const centre = input("health-center", me && me.health_center);
+    const status = el("p", { id: isNew ? "new-status" : "settings-status", role: "status" });
+    const form = el("form", { id: isNew ? "new-patient-form" : "settings-form", class: "panel settings" },
+      el("h2", { text: isNew ? t().newPatient : t().settings }),
+      isNew ? [
+        field("hersys_id", t().hersys, hersys), field("name", t().name, name),
+        field("birthday", t().born, birthday), field("risk", t().risk, risk),
+        me && me.health_center ? null : field("health_center", t().healthCenter, centre),
+      ] : null,
       el("div", { class: "field" }, times, errors.call_times = el("span", { class: "field-error", id: "error-call_times" })),
       field("language", t().language, lang),
       field("phone", t().phone, phone),
@@ -464,7 +508,7 @@
       el("div", { class: "field" }, el("label", { class: "check" }, auto, t().autoOn),
         errors.auto_call = el("span", { class: "field-error", id: "error-auto_call" })),
       status,
-      el("div", { class: "buttons" }, el("button", { type: "submit", id: "save-settings", class: "primary", text: t().save })));
+      el("div", { class: "buttons" }, el("button", { type: "submit", id: isNew ? "register" : "save-settings", class: "primary", text: isNew ? t().register : t().save })));
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
       Object.values(errors).forEach((e) => { e.textContent = ""; });
@@ -473,14 +517,21 @@
       const body = {
         call_times: [...form.querySelectorAll("input[name=call_times]:checked")].map((b) => b.value),
         language: lang.value, phone: phone.value,
-        observation_start: obsStart.value, observation_end: obsEnd.value,
+        observation_start: obsStart.value || null, observation_end: obsEnd.value || null,
         call_start: callStart.value || null, call_end: callEnd.value || null,
         auto_call: auto.checked,
       };
+      if (isNew) {
+        Object.assign(body, { hersys_id: hersys.value.trim(), name: name.value, birthday: birthday.value || null, risk: risk.value });
+        if (!(me && me.health_center)) body.health_center = centre.value;
+      }
       try {
-        await api("PATCH", `/api/v1/patients/${p.id}`, body);
-        status.textContent = t().saved;
+        const saved = isNew
+          ? await api("POST", "/api/v1/patients", body)
+          : await api("PATCH", `/api/v1/patients/${p.id}`, body);
+        status.textContent = isNew ? t().registered : t().saved;
         status.className = "ok";
+        if (isNew) location.hash = `#/patient/${saved.id}`;
       } catch (e) {
         status.textContent = t().invalid;
         status.className = "field-error";
@@ -493,6 +544,76 @@
       }
     });
     return form;
+  }
+
+  // Patients: search, register one, import or export the CSV file of `patients import`.
+  async function patientsView(view) {
+    const params = new URLSearchParams((location.hash.split("?")[1]) || "");
+    const q = params.get("q") || "";
+    const [list, slotList] = await Promise.all([
+      api("GET", `/api/v1/patients?limit=500${q ? `&q=${encodeURIComponent(q)}` : ""}`),
+      configuredSlots(),
+    ]);
+    const search = el("input", { id: "patients-q", type: "search", value: q, placeholder: t().search, "aria-label": t().search });
+    const find = el("form", { class: "filters" }, search, el("button", { type: "submit", text: t().show }));
+    find.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      location.hash = `#/patients?q=${encodeURIComponent(search.value.trim())}`;
+    });
+    const file = el("input", { id: "import-file", type: "file", accept: ".csv,text/csv" });
+    const importStatus = el("p", { id: "import-status", role: "status", class: imported ? "ok" : null, text: imported });
+    imported = null;
+    const importForm = el("form", { id: "import-form", class: "filters" }, file,
+      el("button", { type: "submit", id: "import-submit", text: t().importButton }),
+      el("a", { id: "export-csv", href: "/api/v1/patients/export", download: "patients.csv", text: t().exportCsv }));
+    importForm.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      importStatus.className = "";
+      if (!file.files.length) { importStatus.textContent = t().chooseFile; return; }
+      try {
+        const r = await api("POST", "/api/v1/patients/import", await file.files[0].text(), true);
+        imported = t().imported(r.inserted, r.updated);
+        route();
+      } catch (e) {
+        const where = e.body && e.body.fields && e.body.fields.file;
+        importStatus.textContent = where ? `${t().importFailed} ${where}` : t().importFailed;
+        importStatus.className = "field-error";
+      }
+    });
+    const blank = { call_times: [], language: "ja", auto_call: true };
+    const period = (r) => `${r.observation_start} – ${r.observation_end}`;
+    view.replaceChildren(
+      el("section", { class: "panel" },
+        el("h2", { text: `${t().patients}（${list.patients.length}）` }), find,
+        table("patients-table", [t().hersys, t().name, t().language, t().callTimes, t().period, t().autoCall],
+          list.patients.map((r) => el("tr", { "data-patient": r.id },
+            el("td", { text: r.hersys_id }),
+            el("td", {}, el("a", { class: "patient-link", href: `#/patient/${r.id}`, text: r.name })),
+            el("td", { text: r.language }), el("td", { text: r.call_times.join(" ") }),
+            el("td", { text: period(r) }), el("td", { text: r.auto_call ? t().yes : t().no }))))),
+      el("section", { class: "panel" }, el("h2", { text: t().importTitle }), importForm, importStatus),
+      patientForm(blank, slotList, true));
+    document.body.dataset.view = "patients";
+  }
+
+  // The audit log (admins): who read or changed whose data, newest first.
+  async function auditView(view) {
+    const params = new URLSearchParams((location.hash.split("?")[1]) || "");
+    const user = params.get("username") || "";
+    const log = await api("GET", `/api/v1/admin/audit?limit=200${user ? `&username=${encodeURIComponent(user)}` : ""}`);
+    const filter = el("input", { id: "audit-user", type: "search", value: user, placeholder: t().filterUser, "aria-label": t().filterUser });
+    const form = el("form", { class: "filters" }, filter, el("button", { type: "submit", text: t().show }));
+    form.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      location.hash = `#/audit?username=${encodeURIComponent(filter.value.trim())}`;
+    });
+    view.replaceChildren(el("section", { class: "panel" }, el("h2", { text: t().audit }), form,
+      table("audit-table", [t().at, t().user, t().action, t().patient, t().detail],
+        log.entries.map((a) => el("tr", { "data-action": a.action },
+          el("td", { text: fmtTime(a.at) }), el("td", { text: a.username }), el("td", { text: a.action }),
+          el("td", {}, a.patient_id ? el("a", { href: `#/patient/${a.patient_id}`, text: a.hersys_id || String(a.patient_id) }) : "—"),
+          el("td", { text: a.detail }))))));
+    document.body.dataset.view = "audit";
   }
 
   async function backlogView(view) {

@@ -4,7 +4,8 @@
 //
 //   node tests/browser/staff.mjs BASE_URL USERNAME PASSWORD SCREENSHOT_DIR
 //
-// Optional: CARECALL_RED_NAME (the red patient's name), CHROMIUM (the browser binary).
+// Optional: CARECALL_RED_NAME (the red patient's name), CARECALL_OTHER_USER (a staff member of
+// another health centre, with the same password), CHROMIUM (the browser binary).
 // Exits 0 when every check passed; otherwise prints the failure and exits 1. Any request to
 // another origin is blocked and fails the test: the pages must work offline.
 import { chromium } from "playwright-core";
@@ -31,7 +32,7 @@ const browser = await chromium.launch({
   headless: true,
   args: ["--no-sandbox", "--disable-dev-shm-usage"],
 });
-const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "ja-JP" });
+const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "ja-JP", timezoneId: "Asia/Tokyo" });
 await context.route("**/*", (route) => {
   const url = route.request().url();
   if (url.startsWith(origin) || url.startsWith("data:")) return route.continue();
@@ -74,6 +75,7 @@ try {
   await shot("02-today");
 
   // The patient page with both charts and their threshold lines.
+  const redHref = await first.locator("a.patient-link").getAttribute("href");
   await first.locator("a.patient-link").click();
   await page.waitForSelector("body[data-view=patient]");
   const temperature = page.locator("svg#chart-temperature");
@@ -118,6 +120,93 @@ try {
   check((await page.textContent("h1")) === "Health observation", "the English switch works");
   await shot("06-backlog-en");
   await page.click("#ui-lang");
+  await page.waitForSelector("html[lang=ja]");
+
+  // Register a patient: a bad phone number is refused on its field, in Japanese; then saved.
+  await page.click("a[href='#/patients']");
+  await page.waitForSelector("body[data-view=patients]");
+  const listed = await page.locator("#patients-table tbody tr").count();
+  check(listed >= 3, `the patients list shows the centre's patients (${listed})`);
+  const today = new Date();
+  const iso = (d) => d.toISOString().slice(0, 10);
+  await page.fill("#new-hersys-id", "82736451");
+  await page.fill("#new-name", "Kobayashi Aiko");
+  await page.fill("#new-birthday", "1944-08-30");
+  await page.fill("#new-health-center", "Minato");
+  await page.fill("#new-phone", "call me");
+  await page.check("#new-call-times input[value='09:00']");
+  await page.fill("#new-observation-start", iso(new Date(today.getTime() - 86400000)));
+  await page.fill("#new-observation-end", iso(new Date(today.getTime() + 6 * 86400000)));
+  await page.click("#register");
+  await page.waitForSelector("#error-phone:not(:empty)");
+  check((await page.textContent("#error-phone")) === "電話番号は3〜15桁の数字です。", "a bad phone number is refused on its field, in Japanese");
+  await page.fill("#new-phone", "0422-11-2233");
+  await page.click("#register");
+  await page.waitForSelector("body[data-view=patient]");
+  check((await page.textContent("#patient-name")).includes("Kobayashi Aiko"), "the registered patient's page opens");
+  const newHref = new URL(page.url()).hash;
+  await shot("07-register");
+
+  // Import a CSV file: a bad one writes nothing and names the line; a good one is listed.
+  await page.click("a[href='#/patients']");
+  await page.waitForSelector("body[data-view=patients]");
+  const header = "hersys_id,name,birthday,phone,language,call_times,observation_start,observation_end,auto_call,health_center,risk";
+  const period = `${iso(today)},${iso(new Date(today.getTime() + 9 * 86400000))}`;
+  const csv = (phone) => Buffer.from(`${header}\n36925814,Ito Ken,1958-06-01,${phone},ko,14:00,${period},true,Minato,age65\n`);
+  await page.setInputFiles("#import-file", { name: "bad.csv", mimeType: "text/csv", buffer: csv("nope") });
+  await page.click("#import-submit");
+  await page.waitForSelector("#import-status.field-error");
+  check((await page.textContent("#import-status")).includes("line 2"), "a bad file is refused, naming its line");
+  await page.setInputFiles("#import-file", { name: "good.csv", mimeType: "text/csv", buffer: csv("0312340000") });
+  await page.click("#import-submit");
+  await page.waitForSelector("#import-status.ok");
+  check((await page.textContent("#import-status")).includes("新規 1 件"), "a good file is imported: one new patient");
+  await page.waitForSelector("#patients-table tbody tr >> text=36925814");
+  check(true, "the imported patient is listed");
+  await shot("08-import");
+
+  // Call now, from the registered patient's page; the queued call is in the call history.
+  await page.goto(`${base}/staff${newHref}`);
+  await page.waitForSelector("body[data-view=patient]");
+  await page.click("#call-now");
+  await page.waitForSelector("#call-now-status[data-state=queued]");
+  await page.reload();
+  await page.waitForSelector("body[data-view=patient]");
+  const history = await page.locator("#calls-table tbody tr").allTextContents();
+  check(history.length === 1 && history[0].includes("手動") && history[0].includes("pending"), `the queued call is listed: ${history}`);
+  await shot("09-call-now");
+
+  // The audit log (admins): the registration and the reads are there.
+  await page.click("#nav-audit");
+  await page.waitForSelector("body[data-view=audit]");
+  for (const action of ["patient.create", "patient.import", "call.request", "report.today", "patient.read"]) {
+    check((await page.locator(`#audit-table tr[data-action='${action}']`).count()) >= 1, `the audit log shows ${action}`);
+  }
+  await shot("10-audit");
+
+  // Log out: the page returns to the login form and the session is gone.
+  await page.click("#logout");
+  await page.waitForSelector("body[data-view=login]");
+  const status = await page.evaluate(() => fetch("/api/v1/auth/me").then((r) => r.status));
+  check(status === 401, `logged out: the session no longer answers (${status})`);
+
+  // Staff of another centre see none of Minato's patients, even by address.
+  if (process.env.CARECALL_OTHER_USER) {
+    await page.fill("#login-user", process.env.CARECALL_OTHER_USER);
+    await page.fill("#login-password", password);
+    await page.click("#login-submit");
+    await page.waitForSelector("body[data-view=today]");
+    check(!(await page.locator("#nav-audit").isVisible()), "staff see no audit log link");
+    const names = await page.locator("#today-table a.patient-link").allTextContents();
+    check(!names.includes(redName), `another centre's list does not show ${redName}`);
+    await page.goto(`${base}/staff${redHref}`);
+    await page.waitForSelector("#error:not([hidden])");
+    check((await page.textContent("#error")).includes("見つかりません"), "another centre's patient is not found");
+    check((await page.locator("#patient-name").count()) === 0, "nothing of the patient is shown");
+    await shot("11-other-centre");
+    await page.click("#logout");
+    await page.waitForSelector("body[data-view=login]");
+  }
 
   // The simulator: a whole automatic call by clicking keys.
   await page.goto(`${base}/simulator`);
@@ -138,7 +227,7 @@ try {
   const answers = await page.locator("#answers tr").count();
   check(answers === 12, `a whole automatic call completed with 12 answers (${answers})`);
   check((await page.textContent("#answers tr[data-question=temperature] td:last-child")) === "37.2", "temperature 37.2 heard");
-  await shot("07-simulator");
+  await shot("12-simulator");
 
   check(foreign.length === 0, `no request left the server (${foreign.join(", ")})`);
   check(pageErrors.length === 0, `no script error on the pages (${pageErrors.join("; ")})`);

@@ -39,20 +39,18 @@ pub fn carecall_split(config: &Path, args: &[&str]) -> (bool, String, String) {
     )
 }
 
-/// `carecall staff add --username USERNAME --role ROLE --config CONFIG`, the password given on
-/// standard input as an operator would type it; panics with the command's error on failure.
-pub fn staff_add(config: &Path, username: &str, role: &str, password: &str) {
+/// `carecall staff add --username USERNAME --role ROLE [--centre CENTRE] --config CONFIG`, the
+/// password given on standard input as an operator would type it; panics with the command's
+/// error on failure.
+pub fn staff_add(config: &Path, username: &str, role: &str, centre: Option<&str>, password: &str) {
     use std::io::Write as _;
-    let mut add = Command::new(bin())
-        .args([
-            "staff",
-            "add",
-            "--username",
-            username,
-            "--role",
-            role,
-            "--config",
-        ])
+    let mut add = Command::new(bin());
+    add.args(["staff", "add", "--username", username, "--role", role]);
+    if let Some(centre) = centre {
+        add.args(["--centre", centre]);
+    }
+    let mut add = add
+        .arg("--config")
         .arg(config)
         .env_remove("CARECALL_STAFF_PASSWORD")
         .stdin(Stdio::piped())
