@@ -1,4 +1,5 @@
-//! The staff page (issue 6 part 3): `web/staff.html`, `web/staff.js` and `web/style.css`, and
+//! The staff page (issue 6 part 3): `web/staff.html`, `web/staff.js`, `web/staff-text.js` and
+//! `web/style.css`, and
 //! the flow simulator's `web/simulator.html` and `web/simulator.js`, compiled into the engine so no file or CDN is needed at run time. The page itself holds no
 //! data; it calls the JSON API with the session cookie (docs/api.md).
 
@@ -7,6 +8,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 const STAFF_HTML: &str = include_str!("../../web/staff.html");
 const STAFF_JS: &str = include_str!("../../web/staff.js");
+/// The staff page's texts in Japanese and English (also read by a test of the problem codes).
+pub(super) const STAFF_TEXT_JS: &str = include_str!("../../web/staff-text.js");
 const STYLE_CSS: &str = include_str!("../../web/style.css");
 /// The flow simulator's page (served by [`super::simulator`]).
 pub(super) const SIMULATOR_HTML: &str = include_str!("../../web/simulator.html");
@@ -26,6 +29,11 @@ pub async fn staff_html() -> Response {
 /// `GET /staff/staff.js`.
 pub async fn staff_js() -> Response {
     page("text/javascript; charset=utf-8", STAFF_JS)
+}
+
+/// `GET /staff/staff-text.js`.
+pub async fn staff_text_js() -> Response {
+    page("text/javascript; charset=utf-8", STAFF_TEXT_JS)
 }
 
 /// `GET /staff/style.css`.
@@ -57,6 +65,7 @@ mod tests {
         for text in [
             STAFF_HTML,
             STAFF_JS,
+            STAFF_TEXT_JS,
             STYLE_CSS,
             SIMULATOR_HTML,
             SIMULATOR_JS,
@@ -64,6 +73,12 @@ mod tests {
             assert!(!text.contains("http://") || text.contains("http://www.w3.org/2000/svg"));
             assert!(!text.contains("https://"), "no external request");
         }
-        assert!(STAFF_HTML.contains("/staff/staff.js") && STAFF_HTML.contains("/staff/style.css"));
+        for file in [
+            "/staff/staff.js",
+            "/staff/staff-text.js",
+            "/staff/style.css",
+        ] {
+            assert!(STAFF_HTML.contains(file), "{file}");
+        }
     }
 }

@@ -211,7 +211,7 @@ mod tests {
             .iter()
             .filter_map(|v| v.as_str())
             .collect();
-        let page = include_str!("../../web/staff.js");
+        let page = super::super::pages::STAFF_TEXT_JS;
         let codes: std::collections::BTreeSet<&str> = all().iter().map(Problem::code).collect();
         for code in &codes {
             assert!(
@@ -222,7 +222,7 @@ mod tests {
             assert!(listed.contains(code), "{code} missing from ProblemCode");
             assert!(
                 page.contains(&format!("{code}: \"")),
-                "web/staff.js has no text for {code}"
+                "web/staff-text.js has no text for {code}"
             );
         }
         for code in listed {
