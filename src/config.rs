@@ -72,6 +72,17 @@ pub struct RtpConfig {
     pub workers: usize,
 }
 
+/// The local journal (`[store] journal`, `write_timeout_ms`, `journal_retry_ms`).
+#[derive(Debug, Clone)]
+pub struct JournalConfig {
+    /// The file; a relative path is relative to the working directory, like the SQLite file.
+    pub path: std::path::PathBuf,
+    /// How long a call waits for the store before journalling an answer instead.
+    pub write_timeout: Duration,
+    /// How often a journal with entries is tried against the store again.
+    pub retry: Duration,
+}
+
 /// Call admission and shutdown.
 #[derive(Debug, Clone)]
 pub struct CallsConfig {
@@ -146,6 +157,8 @@ pub struct Config {
     pub store_url: String,
     /// Health Call lockout and flag thresholds, for the store.
     pub store_options: crate::store::StoreOptions,
+    /// The local journal of what calls could not write to the store in time.
+    pub journal: JournalConfig,
     /// Staff HTTP listener.
     pub http_listen: SocketAddr,
     /// Automatic-call slots, window, retry plan and quiet hours.
@@ -332,6 +345,24 @@ mod tests {
         let msg = parse(text).unwrap_err().to_string();
         assert!(msg.contains(":6: field `trunk[1].name`"), "{msg}");
         assert!(msg.contains("duplicate"), "{msg}");
+    }
+
+    #[test]
+    fn the_journal_has_defaults_and_its_errors_name_line_and_field() {
+        let c = Config::defaults();
+        assert_eq!(c.journal.path, std::path::PathBuf::from("carecall.journal"));
+        assert_eq!(c.journal.write_timeout, Duration::from_secs(2));
+        assert_eq!(c.journal.retry, Duration::from_secs(5));
+        let text = "[store]\nurl = \"sqlite://x.db\"\nwrite_timeout_ms = 0\n";
+        let msg = parse(text).unwrap_err().to_string();
+        assert!(msg.contains(":3: field `store.write_timeout_ms`"), "{msg}");
+        let c =
+            parse("[store]\njournal = \"/var/lib/carecall/j\"\njournal_retry_ms = 250\n").unwrap();
+        assert_eq!(
+            c.journal.path,
+            std::path::PathBuf::from("/var/lib/carecall/j")
+        );
+        assert_eq!(c.journal.retry, Duration::from_millis(250));
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The report store against both backends in one run: SQLite in a temporary file and
 //! PostgreSQL in a schema of its own (see tests/common_store). Every test listed in
-//! `on_both_backends!` runs twice; import, export, attempt and alert cases live in tests/common_store.
+//! `on_both_backends!` runs twice; import, export, attempt, alert and journal cases live in tests/common_store.
 
 mod common_store;
 
@@ -15,9 +15,12 @@ use common_store::alert_cases::*;
 use common_store::attempt_cases::*;
 use common_store::export_cases::*;
 use common_store::import_cases::*;
+use common_store::journal_cases::*;
 use common_store::{at, import_three, patient, pii, Db};
 
 on_both_backends!(
+    a_journalled_report_reaches_the_store_once_however_often_it_is_replayed,
+    a_replay_stopped_by_the_store_is_kept_and_finished_later,
     import_upserts_by_id,
     import_bad_row_writes_nothing_and_names_the_line,
     import_refuses_a_shared_auto_call_phone,

@@ -219,12 +219,18 @@ impl Default for RawCalls {
 #[serde(deny_unknown_fields, default)]
 struct RawStore {
     url: String,
+    journal: String,
+    write_timeout_ms: u64,
+    journal_retry_ms: u64,
 }
 
 impl Default for RawStore {
     fn default() -> Self {
         RawStore {
             url: "sqlite://carecall.db".into(),
+            journal: "carecall.journal".into(),
+            write_timeout_ms: 2000,
+            journal_retry_ms: 5000,
         }
     }
 }
@@ -360,6 +366,18 @@ impl RawConfig {
             let reason = format!("{store:?} is neither sqlite://… nor postgres://…");
             return Err(Problem::new("store", None, "url", reason));
         }
+        for (key, ms) in [
+            ("write_timeout_ms", self.store.write_timeout_ms),
+            ("journal_retry_ms", self.store.journal_retry_ms),
+        ] {
+            if ms == 0 {
+                return Err(Problem::new("store", None, key, "must be at least 1"));
+            }
+        }
+        if self.store.journal.trim().is_empty() {
+            let reason = "names no file".to_string();
+            return Err(Problem::new("store", None, "journal", reason));
+        }
         let hc = &self.health_call;
         if hc.lock_after_failed_calls == 0 {
             return Err(Problem::new(
@@ -437,6 +455,13 @@ impl RawConfig {
             },
             schedule,
             store_url: self.store.url.clone(),
+            journal: crate::config::JournalConfig {
+                // Like the SQLite file: relative to the working directory (the service's
+                // state directory), which is writable where the configuration may not be.
+                path: std::path::PathBuf::from(&self.store.journal),
+                write_timeout: Duration::from_millis(self.store.write_timeout_ms),
+                retry: Duration::from_millis(self.store.journal_retry_ms),
+            },
             store_options,
             http_listen: self.http.listen,
             prompts_dir: resolve(base, self.prompts.dir.as_deref().unwrap_or("prompts")),

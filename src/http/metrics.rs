@@ -320,6 +320,21 @@ fn render(state: &AppState) -> String {
             "Attempts whose window closed before they started.",
             &stats.missed,
         ),
+        (
+            "carecall_journal_appends_total",
+            "Report entries the store did not take in time, journalled on this node.",
+            &crate::store::JOURNAL_APPENDS,
+        ),
+        (
+            "carecall_journal_replayed_total",
+            "Journalled entries written to the store.",
+            &crate::store::JOURNAL_REPLAYED,
+        ),
+        (
+            "carecall_journal_unreadable_total",
+            "Journal lines that could not be read back (cut short by a crash mid-append).",
+            &crate::store::JOURNAL_UNREADABLE,
+        ),
     ] {
         family(name, "counter", help, &mut out);
         let _ = writeln!(out, "{name} {}", counter.load(Ordering::Relaxed));

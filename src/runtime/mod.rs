@@ -22,6 +22,7 @@ use crate::sip::{PendingInvite, Rejection, SipEndpoint, SipSettings};
 
 mod assets;
 mod call_loop;
+mod journal;
 pub mod media;
 mod ports;
 mod reports;
@@ -87,6 +88,7 @@ pub(crate) struct Shared {
     flows: FlowFactory,
     store: Option<crate::store::Store>,
     alerts: crate::alert::Alerts,
+    journal: Option<crate::store::Journal>,
     events: broadcast::Sender<CallEvent>,
     active: AtomicUsize,
     draining: AtomicBool,
@@ -128,12 +130,16 @@ impl Engine {
             Some(store) => crate::alert::Alerts::spawn(store.clone(), &config.alert),
             None => crate::alert::Alerts::disabled(),
         };
+        let journal = store
+            .as_ref()
+            .map(|_| crate::store::Journal::new(config.journal.path.clone()));
         let shared = Arc::new(Shared {
             config,
             media,
             flows,
             store,
             alerts,
+            journal,
             events,
             active: AtomicUsize::new(0),
             draining: AtomicBool::new(false),
@@ -155,6 +161,11 @@ impl Engine {
                 Some((t.name.clone(), sip.register(req)))
             })
             .collect();
+        if let (Some(store), Some(j)) = (&shared.store, &shared.journal) {
+            let retry = shared.config.journal.retry;
+            let (alerts, stop) = (shared.alerts.clone(), shared.stop.subscribe());
+            journal::spawn(store.clone(), j.clone(), alerts, retry, stop);
+        }
         tokio::spawn(accept_loop(shared.clone(), invites));
         if let (Some(store), true) = (&shared.store, shared.config.calls.automatic_calls) {
             scheduler::start(shared.clone(), sip.clone(), store.clone());
@@ -234,6 +245,13 @@ impl Engine {
         }
         self.sip.shutdown();
         self.shared.media.shutdown();
+        if let (Some(store), Some(j)) = (&self.shared.store, &self.shared.journal) {
+            if j.has_entries() {
+                if let Err(e) = journal::replay(store, j, &self.shared.alerts).await {
+                    tracing::warn!(error = %e, "journal entries left for the next start");
+                }
+            }
+        }
         self.shared.alerts.shutdown().await;
     }
 }

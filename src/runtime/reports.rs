@@ -3,7 +3,9 @@
 //! and the call record at hang-up.
 //!
 //! A store failure never ends a call: the caller hears the normal flow, the failure is
-//! logged (without values) and counted.
+//! logged (without values) and counted. A report's start, answers and completion that the
+//! store does not take within `[store] write_timeout_ms` go to the node's journal instead
+//! (written to the store later, exactly once: `crate::store::Journal`).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
@@ -14,7 +16,9 @@ use crate::lang::Language;
 use crate::pii::Redacted;
 use crate::report::{Channel, Slot};
 use crate::sip::outcome::Disposition;
-use crate::store::{CallRecord, PatientId, ReportId, Store};
+use crate::store::{
+    CallRecord, Journal, JournalEntry, PatientId, ReportId, ReportRef, Store, StoreError,
+};
 
 /// Failures of the store seen by calls (the `carecall_store_errors_total` metric).
 pub static STORE_ERRORS: AtomicU64 = AtomicU64::new(0);
@@ -38,11 +42,29 @@ pub(super) struct CallReports {
     answered_at: Option<SystemTime>,
     language: Language,
     patient: Option<PatientId>,
-    report: Option<ReportId>,
+    report: Option<CallReport>,
     wrong_number: bool,
     position: (String, u32, String),
     flow_outcome: Option<crate::ivr::CallOutcome>,
     alerts: crate::alert::Alerts,
+    journal: Option<Journal>,
+    write_timeout: Duration,
+}
+
+/// The report answers go to: its key, and its id once the store has it.
+struct CallReport {
+    key: String,
+    id: Option<ReportId>,
+}
+
+impl CallReport {
+    /// The report as a journal entry names it.
+    fn journal_ref(&self) -> ReportRef {
+        match self.id {
+            Some(id) => ReportRef::Id(id.0),
+            None => ReportRef::Key(self.key.clone()),
+        }
+    }
 }
 
 impl CallReports {
@@ -66,19 +88,61 @@ impl CallReports {
             position: (String::new(), 0, String::new()),
             flow_outcome: None,
             alerts: crate::alert::Alerts::disabled(),
+            journal: None,
+            write_timeout: Duration::from_secs(2),
         }
     }
 
-    /// Red reports from this call are posted through `alerts`.
-    pub(super) fn set_alerts(&mut self, alerts: crate::alert::Alerts) {
-        self.alerts = alerts;
+    /// Red reports from this call go out through the engine's alerts, and what the store
+    /// does not take in time goes to the engine's journal.
+    pub(super) fn attach(&mut self, shared: &super::Shared) {
+        self.alerts = shared.alerts.clone();
+        self.journal = shared.journal.clone();
+        self.write_timeout = shared.config.journal.write_timeout;
+    }
+
+    /// `write` within the write timeout; `None` (the failure counted and logged) otherwise.
+    async fn within<T>(
+        &self,
+        what: &str,
+        write: impl std::future::Future<Output = Result<T, StoreError>>,
+    ) -> Option<T> {
+        match tokio::time::timeout(self.write_timeout, write).await {
+            Ok(Ok(v)) => Some(v),
+            Ok(Err(e)) => {
+                store_error(what, &e);
+                None
+            }
+            Err(_) => {
+                STORE_ERRORS.fetch_add(1, Ordering::Relaxed);
+                tracing::error!(operation = what, "report store did not answer in time");
+                None
+            }
+        }
+    }
+
+    /// Appends `entry` to the journal (synced before returning); a failure is counted and
+    /// logged: the entry is lost, which is what the journal exists to prevent.
+    async fn journal(&self, entry: JournalEntry) {
+        let Some(journal) = self.journal.clone() else {
+            tracing::error!("no journal: an answer the store did not take is lost");
+            return;
+        };
+        let appended = tokio::task::spawn_blocking(move || journal.append(&entry)).await;
+        match appended {
+            Ok(Ok(())) => tracing::warn!("written to the journal for the report store later"),
+            Ok(Err(e)) => {
+                STORE_ERRORS.fetch_add(1, Ordering::Relaxed);
+                tracing::error!(error = %e, "journal failed: an answer is lost");
+            }
+            Err(_) => tracing::error!("journal task failed: an answer is lost"),
+        }
     }
 
     /// Posts the report's alert when it is red (at most once per report).
     async fn alert_if_red(&self, report: ReportId) {
-        if let Err(e) = self.alerts.notify(report).await {
-            store_error("enqueue red alert", &e);
-        }
+        self.within("enqueue red alert", self.alerts.notify(report))
+            .await;
     }
 
     /// carecall's call id of this leg.
@@ -122,44 +186,61 @@ impl CallReports {
                 return Some(CallInput::Identified(self.identify(hersys_id, mmdd).await));
             }
             Action::StoreAnswer { question, value } => {
-                let report = self.current_report().await?;
-                let Some(store) = &self.store else {
-                    return None;
+                let store = self.store.clone()?;
+                let (key, id) = self.current_report().await?;
+                let now = crate::clock::wall_now();
+                let stored = match id {
+                    Some(id) => {
+                        let write = store.store_answer(id, question.as_str(), value, now);
+                        self.within("store answer", write).await
+                    }
+                    None => None,
                 };
-                match store
-                    .store_answer(report, question.as_str(), value, crate::clock::wall_now())
-                    .await
-                {
-                    Ok(assessment) => {
+                match (stored, id) {
+                    (Some(assessment), Some(id)) => {
                         tracing::info!(
                             question = question.as_str(),
                             flag = assessment.flag.label(),
                             "answer stored"
                         );
                         if assessment.flag == crate::report::Flag::Red {
-                            self.alert_if_red(report).await;
+                            self.alert_if_red(id).await;
                         }
                     }
-                    Err(e) => store_error("store answer", &e),
+                    _ => {
+                        let report = CallReport { key, id }.journal_ref();
+                        let entry = JournalEntry::answer(report, question.as_str(), value, now);
+                        self.journal(entry).await;
+                    }
                 }
             }
             Action::ReportComplete => {
-                if let (Some(store), Some(report)) = (&self.store, self.report) {
+                if let (Some(store), Some(report)) = (self.store.clone(), self.report.as_ref()) {
                     let now = crate::clock::wall_now();
-                    match store.complete_report(report, now).await {
-                        Ok(_) => tracing::info!("report complete"),
-                        Err(e) => store_error("complete report", &e),
-                    }
+                    let (reference, id) = (report.journal_ref(), report.id);
+                    let completed = match id {
+                        Some(id) => {
+                            self.within("complete report", store.complete_report(id, now))
+                                .await
+                        }
+                        None => None,
+                    };
+                    let Some(report) = completed.and(id) else {
+                        self.journal(JournalEntry::complete(reference, now)).await;
+                        return None;
+                    };
+                    tracing::info!("report complete");
                     self.alert_if_red(report).await;
                     // SPEC §4: a report on any channel cancels the slot calls it answers.
+                    // (Missed here, the scheduler's last check before dialling sees the report.)
                     if let Some(patient) = self.patient {
-                        match store.cancel_attempts_after_report(patient, now).await {
-                            Ok(0) => {}
-                            Ok(n) => tracing::info!(
+                        let cancel = store.cancel_attempts_after_report(patient, now);
+                        match self.within("cancel attempts", cancel).await {
+                            Some(0) | None => {}
+                            Some(n) => tracing::info!(
                                 cancelled = n,
                                 "automatic calls cancelled by the report"
                             ),
-                            Err(e) => store_error("cancel attempts", &e),
                         }
                     }
                 }
@@ -229,31 +310,32 @@ impl CallReports {
         }
     }
 
-    /// The report answers go to, started on the first answer.
-    async fn current_report(&mut self) -> Option<ReportId> {
-        if let Some(r) = self.report {
-            return Some(r);
+    /// The report answers go to (its key, and its id when the store has it), started on the
+    /// first answer; a start the store does not take in time is journalled.
+    async fn current_report(&mut self) -> Option<(String, Option<ReportId>)> {
+        if let Some(r) = &self.report {
+            return Some((r.key.clone(), r.id));
         }
-        let (store, patient) = (self.store.as_ref()?, self.patient?);
+        let (store, patient) = (self.store.clone()?, self.patient?);
         let channel = match self.leg.direction {
             Direction::Inbound => Channel::HealthCall,
             Direction::Outbound => Channel::OutboundCall,
         };
         let slot = self.leg.slot.map(|(s, _)| s);
         let now = crate::clock::wall_now();
-        match store
-            .start_report(patient, channel, Some(&self.leg.call_id), slot, now)
-            .await
-        {
-            Ok(r) => {
-                self.report = Some(r);
-                Some(r)
-            }
-            Err(e) => {
-                store_error("start report", &e);
-                None
-            }
+        let key = format!("{:032x}", rand::random::<u128>());
+        let call_id = Some(self.leg.call_id.as_str());
+        let start = store.start_report_keyed(&key, patient, channel, call_id, slot, now);
+        let id = self.within("start report", start).await;
+        if id.is_none() {
+            let entry = JournalEntry::start(&key, patient, channel, call_id, slot, now);
+            self.journal(entry).await;
         }
+        self.report = Some(CallReport {
+            key: key.clone(),
+            id,
+        });
+        Some((key, id))
     }
 
     /// Notes the flow's last position before the call record is written.
@@ -291,7 +373,7 @@ impl CallReports {
     }
 }
 
-fn store_error(what: &str, e: &crate::store::StoreError) {
+pub(super) fn store_error(what: &str, e: &crate::store::StoreError) {
     STORE_ERRORS.fetch_add(1, Ordering::Relaxed);
     tracing::error!(operation = what, error = %e, "report store failed");
 }

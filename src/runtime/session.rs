@@ -74,7 +74,7 @@ pub(super) async fn inbound(shared: Arc<Shared>, invite: PendingInvite, call: u6
             direction: Direction::Inbound,
         });
         let mut reports = CallReports::new(shared.store.clone(), leg, Language::Ja, None);
-        reports.set_alerts(shared.alerts.clone());
+        reports.attach(&shared);
         reports.set_sip_call_id(invite.call_id());
         let Outcome(disposition, status) =
             answer_and_run(&shared, call, invite, &mut reports).await;
@@ -207,7 +207,7 @@ pub(super) async fn outbound(
             direction: Direction::Outbound,
         });
         let mut reports = CallReports::new(shared.store.clone(), leg, language, patient);
-        reports.set_alerts(shared.alerts.clone());
+        reports.attach(&shared);
         let Outcome(disposition, status) =
             dial_and_run(&shared, &sip, &trunk, number, call, &mut reports).await;
         let result = CallResult {

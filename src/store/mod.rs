@@ -57,6 +57,7 @@ mod calls;
 mod error;
 mod identify;
 mod import;
+mod journal;
 mod login_failures;
 mod patients;
 mod patients_api;
@@ -71,6 +72,10 @@ pub use audit::{Actor, AuditFilter, AuditRow};
 pub use calls::CallRecord;
 pub use error::{FieldProblem, ImportError, StoreError};
 pub use identify::{Identification, PatientRef};
+pub use journal::{
+    Entry as JournalEntry, Journal, JournalError, ReportRef, JOURNAL_APPENDS, JOURNAL_REPLAYED,
+    JOURNAL_UNREADABLE,
+};
 pub use login_failures::RecentFailures;
 pub use patients::ImportSummary;
 pub use patients_api::{

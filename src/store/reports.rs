@@ -27,12 +27,43 @@ impl Store {
         slot: Option<Slot>,
         now: SystemTime,
     ) -> Result<ReportId, StoreError> {
+        self.insert_report(None, patient, channel, call_id, slot, now)
+            .await
+    }
+
+    /// Starts a report as [`Store::start_report`] does, under `key` (a random id the caller
+    /// chose): a second start with the same key returns the first report and writes nothing,
+    /// so a start that timed out, or one replayed from the journal, never makes two reports.
+    pub async fn start_report_keyed(
+        &self,
+        key: &str,
+        patient: PatientId,
+        channel: Channel,
+        call_id: Option<&str>,
+        slot: Option<Slot>,
+        now: SystemTime,
+    ) -> Result<ReportId, StoreError> {
+        self.insert_report(Some(key), patient, channel, call_id, slot, now)
+            .await
+    }
+
+    async fn insert_report(
+        &self,
+        key: Option<&str>,
+        patient: PatientId,
+        channel: Channel,
+        call_id: Option<&str>,
+        slot: Option<Slot>,
+        now: SystemTime,
+    ) -> Result<ReportId, StoreError> {
         let at = millis(now)?;
         let (slot_date, slot_time) = split_slot(slot);
-        let inserted = on_pool!(self, pool => {
+        // A NULL key never conflicts; a key already stored inserts nothing and returns no row.
+        let inserted: Result<Option<i64>, sqlx::Error> = on_pool!(self, pool => {
             sqlx::query(
-                "INSERT INTO reports (patient_id, channel, started_at, slot_date, slot_time, call_id) \
-                 VALUES ($1, $2, $3, date($4), $5, $6) RETURNING id",
+                "INSERT INTO reports (patient_id, channel, started_at, slot_date, slot_time, \
+                 call_id, journal_key) VALUES ($1, $2, $3, date($4), $5, $6, $7) \
+                 ON CONFLICT (journal_key) DO NOTHING RETURNING id",
             )
             .bind(patient.0)
             .bind(channel.label())
@@ -40,15 +71,36 @@ impl Store {
             .bind(slot_date)
             .bind(slot_time)
             .bind(call_id)
-            .fetch_one(pool)
+            .bind(key)
+            .fetch_optional(pool)
             .await
-            .and_then(|row| row.try_get::<i64, _>("id"))
+            .and_then(|row| row.map(|r| r.try_get::<i64, _>("id")).transpose())
         });
-        match inserted {
-            Ok(id) => Ok(ReportId(id)),
-            Err(e) if StoreError::is_foreign_key(&e) => Err(StoreError::UnknownPatient(patient)),
-            Err(e) => Err(e.into()),
+        match (inserted, key) {
+            (Ok(Some(id)), _) => Ok(ReportId(id)),
+            (Ok(None), Some(key)) => self
+                .report_by_key(key)
+                .await?
+                .ok_or(corrupt("reports", "journal_key")),
+            (Ok(None), None) => Err(corrupt("reports", "id")),
+            (Err(e), _) if StoreError::is_foreign_key(&e) => {
+                Err(StoreError::UnknownPatient(patient))
+            }
+            (Err(e), _) => Err(e.into()),
         }
+    }
+
+    /// The report started under `key`, if there is one.
+    pub async fn report_by_key(&self, key: &str) -> Result<Option<ReportId>, StoreError> {
+        let id: Option<i64> = on_pool!(self, pool => {
+            sqlx::query("SELECT id FROM reports WHERE journal_key = $1")
+                .bind(key)
+                .fetch_optional(pool)
+                .await?
+                .map(|row| row.try_get("id"))
+                .transpose()?
+        });
+        Ok(id.map(ReportId))
     }
 
     /// Stores one confirmed answer, replacing an earlier answer to the same question, and
@@ -218,7 +270,7 @@ pub(crate) fn decode_slot(
 }
 
 /// The stored `(value_num, value_text)` of an answer; the kind is `value.kind()`.
-fn encode(value: AnswerValue) -> (Option<i64>, Option<&'static str>) {
+pub(crate) fn encode(value: AnswerValue) -> (Option<i64>, Option<&'static str>) {
     match value {
         AnswerValue::TemperatureTenths(t) => (Some(i64::from(t)), None),
         AnswerValue::Spo2(s) => (s.map(i64::from), None),

@@ -8,6 +8,7 @@ pub mod alert_cases;
 pub mod attempt_cases;
 pub mod export_cases;
 pub mod import_cases;
+pub mod journal_cases;
 
 use std::future::Future;
 use std::path::PathBuf;

@@ -1,0 +1,452 @@
+//! The local journal (SPEC §11: nothing a patient confirmed is lost to a database outage):
+//! what a call could not write to the report store in time is appended to a file on this
+//! node, synced to disk before the call goes on, and written to the store later, exactly once.
+//!
+//! One JSON object per line: a report started (with its key), an answer, a completion. A
+//! replay first renames the file aside (new entries go to a fresh file), applies every entry
+//! in order and deletes the renamed file only when all are in the store. Applying is
+//! idempotent, so a replay cut short by a crash or another outage is simply done again:
+//! reports are found by their key (`reports.journal_key`, unique; the runtime gives every
+//! call's report one), answers are upserts by (report, question), and completion keeps its
+//! first time. A line cut short by a crash mid-append was never confirmed to the caller, and
+//! is skipped (and counted).
+//!
+//! The file holds answers, which are personal data: it is created readable by its owner only,
+//! and nothing of it is logged.
+
+use std::collections::HashMap;
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use serde::{Deserialize, Serialize};
+
+use crate::report::date::{epoch_millis, from_epoch_millis};
+use crate::report::{AnswerValue, Channel, Slot};
+
+use super::reports::{decode, encode};
+use super::{PatientId, ReportId, Store, StoreError};
+
+/// Entries appended (`carecall_journal_appends_total`).
+pub static JOURNAL_APPENDS: AtomicU64 = AtomicU64::new(0);
+/// Entries written to the store by replays (`carecall_journal_replayed_total`).
+pub static JOURNAL_REPLAYED: AtomicU64 = AtomicU64::new(0);
+/// Lines that could not be read back (`carecall_journal_unreadable_total`).
+pub static JOURNAL_UNREADABLE: AtomicU64 = AtomicU64::new(0);
+
+/// Which report an entry belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportRef {
+    /// A report the store already has.
+    Id(i64),
+    /// A report known by its key; a `start` entry (here or in an earlier file) or the store
+    /// has it.
+    Key(String),
+}
+
+/// One line of the journal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Entry {
+    /// A report started by a call.
+    Start {
+        /// The report's key.
+        key: String,
+        /// The patient.
+        patient: i64,
+        /// The channel label (`health_call`, `outbound_call`).
+        channel: String,
+        /// carecall's call id.
+        call_id: Option<String>,
+        /// The schedule slot (`YYYY-MM-DD`, `HH:MM`).
+        slot: Option<(String, String)>,
+        /// When, in milliseconds since the epoch.
+        at: i64,
+    },
+    /// A confirmed answer.
+    Answer {
+        /// The report.
+        report: ReportRef,
+        /// The question id.
+        question: String,
+        /// The value as stored: kind, number, text.
+        value: (String, Option<i64>, Option<String>),
+        /// When, in milliseconds since the epoch.
+        at: i64,
+    },
+    /// The report completed.
+    Complete {
+        /// The report.
+        report: ReportRef,
+        /// When, in milliseconds since the epoch.
+        at: i64,
+    },
+}
+
+impl Entry {
+    /// A report started by a call.
+    pub fn start(
+        key: &str,
+        patient: PatientId,
+        channel: Channel,
+        call_id: Option<&str>,
+        slot: Option<Slot>,
+        now: SystemTime,
+    ) -> Entry {
+        Entry::Start {
+            key: key.to_owned(),
+            patient: patient.0,
+            channel: channel.label().to_owned(),
+            call_id: call_id.map(str::to_owned),
+            slot: slot.map(|s| (s.date.to_string(), s.time.to_string())),
+            at: epoch_millis(now).unwrap_or(0),
+        }
+    }
+
+    /// A confirmed answer.
+    pub fn answer(report: ReportRef, question: &str, value: AnswerValue, now: SystemTime) -> Entry {
+        let (num, text) = encode(value);
+        Entry::Answer {
+            report,
+            question: question.to_owned(),
+            value: (value.kind().to_owned(), num, text.map(str::to_owned)),
+            at: epoch_millis(now).unwrap_or(0),
+        }
+    }
+
+    /// The report completed.
+    pub fn complete(report: ReportRef, now: SystemTime) -> Entry {
+        Entry::Complete {
+            report,
+            at: epoch_millis(now).unwrap_or(0),
+        }
+    }
+}
+
+/// The journal could not be written or read.
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    /// The file could not be opened, written, synced or renamed.
+    #[error("journal {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The store refused an entry; the replay stops and is tried again later.
+    #[error("replaying the journal: {0}")]
+    Store(#[from] StoreError),
+}
+
+/// The journal file of this node. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Journal {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    path: PathBuf,
+    /// Held while appending or renaming, so a line is never split between two files.
+    lock: Mutex<()>,
+}
+
+impl Journal {
+    /// The journal at `path` (created on the first append).
+    pub fn new(path: PathBuf) -> Journal {
+        Journal {
+            inner: Arc::new(Inner {
+                path,
+                lock: Mutex::new(()),
+            }),
+        }
+    }
+
+    /// The file new entries are appended to.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    fn replaying_path(&self) -> PathBuf {
+        let mut name = self.inner.path.as_os_str().to_owned();
+        name.push(".replaying");
+        PathBuf::from(name)
+    }
+
+    /// Appends `entry` and syncs it to disk before returning (blocking: call it from
+    /// `spawn_blocking` on a runtime).
+    pub fn append(&self, entry: &Entry) -> Result<(), JournalError> {
+        let path = &self.inner.path;
+        let io = |source| JournalError::Io {
+            path: path.clone(),
+            source,
+        };
+        let mut line = serde_json::to_vec(entry).unwrap_or_default();
+        line.push(b'\n');
+        let _held = self.inner.lock.lock().unwrap_or_else(|e| e.into_inner());
+        let mut file = open_append(path).map_err(io)?;
+        file.write_all(&line).map_err(io)?;
+        file.sync_data().map_err(io)?;
+        JOURNAL_APPENDS.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Whether anything waits to be replayed.
+    pub fn has_entries(&self) -> bool {
+        let non_empty = |p: &Path| std::fs::metadata(p).is_ok_and(|m| m.len() > 0);
+        non_empty(&self.inner.path) || non_empty(&self.replaying_path())
+    }
+
+    /// Takes the entries to replay: the file left by an unfinished replay if there is one,
+    /// else the current file (renamed aside, so new entries start a fresh one). `None` when
+    /// there is nothing.
+    fn take(&self) -> Result<Option<(PathBuf, Vec<Entry>)>, JournalError> {
+        let aside = self.replaying_path();
+        let _held = self.inner.lock.lock().unwrap_or_else(|e| e.into_inner());
+        if !aside.exists() {
+            if !self.inner.path.exists() {
+                return Ok(None);
+            }
+            std::fs::rename(&self.inner.path, &aside).map_err(|source| JournalError::Io {
+                path: self.inner.path.clone(),
+                source,
+            })?;
+        }
+        let io = |source| JournalError::Io {
+            path: aside.clone(),
+            source,
+        };
+        let file = std::fs::File::open(&aside).map_err(io)?;
+        let mut entries = Vec::new();
+        for line in std::io::BufReader::new(file).lines() {
+            let line = line.map_err(io)?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            match serde_json::from_str(&line) {
+                Ok(entry) => entries.push(entry),
+                Err(_) => {
+                    JOURNAL_UNREADABLE.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
+        Ok(Some((aside, entries)))
+    }
+}
+
+#[cfg(unix)]
+fn open_append(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn open_append(path: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+}
+
+impl Store {
+    /// Writes every entry waiting in `journal` to the store, in order, and removes them once
+    /// all are written. Returns the reports written to (for the red-report alerts), or the
+    /// first failure, leaving the entries for the next try (which writes them again,
+    /// harmlessly). Blocking file I/O runs on the blocking pool.
+    pub async fn replay_journal(&self, journal: &Journal) -> Result<Vec<ReportId>, JournalError> {
+        let mut touched = Vec::new();
+        loop {
+            let j = journal.clone();
+            let taken = tokio::task::spawn_blocking(move || j.take())
+                .await
+                .unwrap_or(Ok(None))?;
+            let Some((file, entries)) = taken else {
+                return Ok(touched);
+            };
+            let mut keys: HashMap<String, ReportId> = HashMap::new();
+            for entry in &entries {
+                if let Some(report) = self.apply(entry, &mut keys).await? {
+                    if !touched.contains(&report) {
+                        touched.push(report);
+                    }
+                }
+                JOURNAL_REPLAYED.fetch_add(1, Ordering::Relaxed);
+            }
+            std::fs::remove_file(&file)
+                .map_err(|source| JournalError::Io { path: file, source })?;
+        }
+    }
+
+    /// Writes one entry; returns its report (`None` for an entry whose report is gone).
+    async fn apply(
+        &self,
+        entry: &Entry,
+        keys: &mut HashMap<String, ReportId>,
+    ) -> Result<Option<ReportId>, StoreError> {
+        match entry {
+            Entry::Start {
+                key,
+                patient,
+                channel,
+                call_id,
+                slot,
+                at,
+            } => {
+                let channel = Channel::from_label(channel).unwrap_or(Channel::HealthCall);
+                let slot = slot.as_ref().and_then(|(d, t)| {
+                    Some(Slot {
+                        date: d.parse().ok()?,
+                        time: t.parse().ok()?,
+                    })
+                });
+                let started = self
+                    .start_report_keyed(
+                        key,
+                        PatientId(*patient),
+                        channel,
+                        call_id.as_deref(),
+                        slot,
+                        from_epoch_millis(*at),
+                    )
+                    .await;
+                match started {
+                    Ok(id) => {
+                        keys.insert(key.clone(), id);
+                        Ok(Some(id))
+                    }
+                    // The patient was deleted since: nothing to attach the report to.
+                    Err(StoreError::UnknownPatient(_)) => Ok(None),
+                    Err(e) => Err(e),
+                }
+            }
+            Entry::Answer {
+                report,
+                question,
+                value: (kind, num, text),
+                at,
+            } => {
+                let Some(id) = self.resolve(report, keys).await? else {
+                    return Ok(None);
+                };
+                let value = decode(kind.clone(), *num, text.clone())?;
+                match self
+                    .store_answer(id, question, value, from_epoch_millis(*at))
+                    .await
+                {
+                    Ok(_) => Ok(Some(id)),
+                    Err(StoreError::UnknownReport(_)) => Ok(None),
+                    Err(e) => Err(e),
+                }
+            }
+            Entry::Complete { report, at } => {
+                let Some(id) = self.resolve(report, keys).await? else {
+                    return Ok(None);
+                };
+                match self.complete_report(id, from_epoch_millis(*at)).await {
+                    Ok(_) => Ok(Some(id)),
+                    Err(StoreError::UnknownReport(_)) => Ok(None),
+                    Err(e) => Err(e),
+                }
+            }
+        }
+    }
+
+    async fn resolve(
+        &self,
+        report: &ReportRef,
+        keys: &HashMap<String, ReportId>,
+    ) -> Result<Option<ReportId>, StoreError> {
+        match report {
+            ReportRef::Id(id) => Ok(Some(ReportId(*id))),
+            ReportRef::Key(key) => match keys.get(key) {
+                Some(id) => Ok(Some(*id)),
+                None => self.report_by_key(key).await,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_round_trip_as_json_lines() {
+        let now = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_800_000_000);
+        let entries = [
+            Entry::start(
+                "k1",
+                PatientId(7),
+                Channel::HealthCall,
+                Some("c-1"),
+                None,
+                now,
+            ),
+            Entry::answer(
+                ReportRef::Key("k1".into()),
+                "temperature",
+                AnswerValue::TemperatureTenths(382),
+                now,
+            ),
+            Entry::answer(ReportRef::Id(3), "spo2", AnswerValue::Spo2(None), now),
+            Entry::complete(ReportRef::Id(3), now),
+        ];
+        for e in &entries {
+            let line = serde_json::to_string(e).unwrap();
+            assert!(!line.contains('\n'));
+            assert_eq!(&serde_json::from_str::<Entry>(&line).unwrap(), e, "{line}");
+        }
+    }
+
+    #[test]
+    fn appended_entries_are_taken_once_and_a_torn_line_is_skipped() {
+        let dir = std::env::temp_dir().join(format!("carecall-journal-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let journal = Journal::new(dir.join("j"));
+        assert!(!journal.has_entries());
+        let now = SystemTime::UNIX_EPOCH;
+        journal
+            .append(&Entry::complete(ReportRef::Id(1), now))
+            .unwrap();
+        // A crash in the middle of an append leaves half a line.
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(journal.path())
+            .unwrap()
+            .write_all(b"{\"op\":\"answer\",\"rep")
+            .unwrap();
+        assert!(journal.has_entries());
+        let (aside, entries) = journal.take().unwrap().unwrap();
+        assert_eq!(entries, [Entry::complete(ReportRef::Id(1), now)]);
+        // New entries go to a fresh file while the taken one waits to be written.
+        journal
+            .append(&Entry::complete(ReportRef::Id(2), now))
+            .unwrap();
+        let (again, entries) = journal.take().unwrap().unwrap();
+        assert_eq!(again, aside, "an unfinished replay is taken again first");
+        assert_eq!(entries.len(), 1);
+        std::fs::remove_file(&aside).unwrap();
+        let (_, entries) = journal.take().unwrap().unwrap();
+        assert_eq!(entries, [Entry::complete(ReportRef::Id(2), now)]);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(journal.replaying_path())
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "only its owner reads the journal");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
