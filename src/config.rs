@@ -75,7 +75,8 @@ pub struct RtpConfig {
 /// The local journal (`[store] journal`, `write_timeout_ms`, `journal_retry_ms`).
 #[derive(Debug, Clone)]
 pub struct JournalConfig {
-    /// The file; a relative path is relative to the working directory, like the SQLite file.
+    /// The file (by default beside the SQLite file); a relative path is relative to the
+    /// working directory, like the SQLite file.
     pub path: std::path::PathBuf,
     /// How long a call waits for the store before journalling an answer instead.
     pub write_timeout: Duration,
@@ -350,7 +351,20 @@ mod tests {
     #[test]
     fn the_journal_has_defaults_and_its_errors_name_line_and_field() {
         let c = Config::defaults();
-        assert_eq!(c.journal.path, std::path::PathBuf::from("carecall.journal"));
+        assert_eq!(
+            c.journal.path,
+            std::path::PathBuf::from("carecall.db.journal")
+        );
+        let pg = parse("[store]\nurl = \"postgres://u@h/db\"\n").unwrap();
+        assert_eq!(
+            pg.journal.path,
+            std::path::PathBuf::from("carecall.journal")
+        );
+        let abs = parse("[store]\nurl = \"sqlite:///var/lib/carecall/c.db?mode=rwc\"\n").unwrap();
+        assert_eq!(
+            abs.journal.path,
+            std::path::PathBuf::from("/var/lib/carecall/c.db.journal")
+        );
         assert_eq!(c.journal.write_timeout, Duration::from_secs(2));
         assert_eq!(c.journal.retry, Duration::from_secs(5));
         let text = "[store]\nurl = \"sqlite://x.db\"\nwrite_timeout_ms = 0\n";

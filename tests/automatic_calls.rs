@@ -89,11 +89,16 @@ impl Setup {
     fn node_config(&self, name: &str, extra: &str) -> PathBuf {
         let rtp = 20000 + 2 * (free_port() % 10000);
         let config = self.dir.join(format!("{name}.toml"));
+        let journal = self
+            .dir
+            .join(format!("{name}.journal"))
+            .display()
+            .to_string();
         let text = format!(
             "[sip]\nlisten = \"127.0.0.1:{sip}\"\n[http]\nlisten = \"127.0.0.1:{http}\"\n\
              [rtp]\nport_min = {rtp}\nport_max = {rtp_max}\n\
              [calls]\nring_timeout_ms = 4000\nattempt_lease_s = 10\n{extra}\n\
-             [store]\nurl = \"{store_url}\"\n\
+             [store]\nurl = \"{store_url}\"\njournal = \"{journal}\"\n\
              [prompts]\ndir = \"{root}/prompts\"\n[dialplans]\ndir = \"{root}/dialplans\"\n\
              [schedule]\nslots = [\"{time}\"]\nwindow_minutes = {window}\n\
              retry_offsets_minutes = [{o0}, {o1}, {o2}]\nincomplete_retry_minutes = 5\n\

@@ -418,10 +418,11 @@ fn write_config(dir: &Path, url: &str, hook: SocketAddr) -> (std::path::PathBuf,
     let text = format!(
         "[sip]\nlisten = \"127.0.0.1:{sip}\"\n[http]\nlisten = \"127.0.0.1:{http}\"\n\
          [rtp]\nport_min = 50000\nport_max = 54999\n[calls]\nautomatic_calls = false\n\
-         [store]\nurl = \"{url}\"\n[alert]\nwebhook_url = \"http://{hook}/hook\"\n\
+         [store]\nurl = \"{url}\"\njournal = \"{journal}\"\n[alert]\nwebhook_url = \"http://{hook}/hook\"\n\
          first_retry_ms = 300\nmax_attempts = 5\ntimeout_ms = 2000\n\
          [prompts]\ndir = \"{root}/prompts\"\n[dialplans]\ndir = \"{root}/dialplans\"\n",
         root = root().display(),
+        journal = dir.join("carecall.journal").display(),
     );
     std::fs::write(&config, text).unwrap();
     (config, sip, http)

@@ -21,6 +21,8 @@ use common_store::{at, import_three, patient, pii, Db};
 on_both_backends!(
     a_journalled_report_reaches_the_store_once_however_often_it_is_replayed,
     a_replay_stopped_by_the_store_is_kept_and_finished_later,
+    two_replays_at_once_write_each_entry_once,
+    an_entry_the_store_refuses_for_good_is_set_aside_and_the_rest_written,
     import_upserts_by_id,
     import_bad_row_writes_nothing_and_names_the_line,
     import_refuses_a_shared_auto_call_phone,

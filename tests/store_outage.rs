@@ -143,6 +143,10 @@ async fn outage(direct: String) {
     tokio::time::sleep(Duration::from_millis(700)).await;
     assert_eq!(store.export_reports(None).await.unwrap().len(), 1);
     assert!(!journal.exists() || std::fs::metadata(&journal).unwrap().len() == 0);
+    assert!(
+        !journal.with_extension("journal.replaying").exists(),
+        "the replayed file is removed"
+    );
     store.close().await;
 
     let log = serve.log_text();

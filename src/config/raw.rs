@@ -219,7 +219,7 @@ impl Default for RawCalls {
 #[serde(deny_unknown_fields, default)]
 struct RawStore {
     url: String,
-    journal: String,
+    journal: Option<String>,
     write_timeout_ms: u64,
     journal_retry_ms: u64,
 }
@@ -228,7 +228,7 @@ impl Default for RawStore {
     fn default() -> Self {
         RawStore {
             url: "sqlite://carecall.db".into(),
-            journal: "carecall.journal".into(),
+            journal: None,
             write_timeout_ms: 2000,
             journal_retry_ms: 5000,
         }
@@ -374,9 +374,13 @@ impl RawConfig {
                 return Err(Problem::new("store", None, key, "must be at least 1"));
             }
         }
-        if self.store.journal.trim().is_empty() {
-            let reason = "names no file".to_string();
-            return Err(Problem::new("store", None, "journal", reason));
+        if self
+            .store
+            .journal
+            .as_deref()
+            .is_some_and(|j| j.trim().is_empty())
+        {
+            return Err(Problem::new("store", None, "journal", "names no file"));
         }
         let hc = &self.health_call;
         if hc.lock_after_failed_calls == 0 {
@@ -456,9 +460,7 @@ impl RawConfig {
             schedule,
             store_url: self.store.url.clone(),
             journal: crate::config::JournalConfig {
-                // Like the SQLite file: relative to the working directory (the service's
-                // state directory), which is writable where the configuration may not be.
-                path: std::path::PathBuf::from(&self.store.journal),
+                path: journal_path(&self.store),
                 write_timeout: Duration::from_millis(self.store.write_timeout_ms),
                 retry: Duration::from_millis(self.store.journal_retry_ms),
             },
@@ -558,6 +560,25 @@ fn loopback_trunk() -> TrunkConfig {
             .iter()
             .filter_map(|s| IpNet::parse(s))
             .collect(),
+    }
+}
+
+/// `[store] journal`, or by default the SQLite file's name plus `.journal` (beside it, where
+/// the service may write), or `carecall.journal` for PostgreSQL. A relative path is relative
+/// to the working directory, like the SQLite file.
+fn journal_path(store: &RawStore) -> std::path::PathBuf {
+    if let Some(path) = &store.journal {
+        return std::path::PathBuf::from(path);
+    }
+    let file = store
+        .url
+        .strip_prefix("sqlite://")
+        .or_else(|| store.url.strip_prefix("sqlite:"))
+        .map(|rest| rest.split('?').next().unwrap_or(rest))
+        .filter(|f| !f.is_empty() && !f.starts_with(":memory:"));
+    match file {
+        Some(file) => std::path::PathBuf::from(format!("{file}.journal")),
+        None => std::path::PathBuf::from("carecall.journal"),
     }
 }
 

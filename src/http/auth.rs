@@ -222,6 +222,11 @@ async fn login(
     if let Err(wait) = limits.check(&recent, now) {
         return Err(ApiError::TooManyAttempts(wait));
     }
+    // Counted as a failure before the password is checked, so parallel guesses all count.
+    let attempt = state
+        .store()
+        .record_login_attempt(username, ip, now, limits.window)
+        .await?;
     let found = state.store().staff_credentials(username).await?;
     let password = body.password.clone();
     let candidate = found.clone();
@@ -242,16 +247,12 @@ async fn login(
     let Some((account, _)) = found.filter(|_| ok) else {
         state
             .store()
-            .record_login_failure(username, ip, now, limits.window)
-            .await?;
-        state
-            .store()
             .audit(&actor, "login.failed", &[], "", now)
             .await?;
         tracing::info!(route = "login", "failed staff login");
         return Err(ApiError::Unauthenticated);
     };
-    state.store().clear_login_failures(username).await?;
+    state.store().login_succeeded(username, &attempt).await?;
     let (token, csrf) = (new_token(), new_token());
     let expires = now + SESSION_LIFETIME;
     state

@@ -331,6 +331,11 @@ fn render(state: &AppState) -> String {
             &crate::store::JOURNAL_REPLAYED,
         ),
         (
+            "carecall_journal_rejected_total",
+            "Journalled entries the store refused for good, set aside in <journal>.rejected.",
+            &crate::store::JOURNAL_REJECTED,
+        ),
+        (
             "carecall_journal_unreadable_total",
             "Journal lines that could not be read back (cut short by a crash mid-append).",
             &crate::store::JOURNAL_UNREADABLE,

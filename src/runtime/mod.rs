@@ -43,6 +43,9 @@ pub enum RuntimeError {
     /// A media worker thread could not start.
     #[error("cannot start media worker: {0}")]
     Media(std::io::Error),
+    /// The journal cannot be taken (held by another process, or its folder not writable).
+    #[error(transparent)]
+    Journal(#[from] crate::store::JournalError),
 }
 
 /// Something observable about a call, for tests, metrics and the staff page. Carries no
@@ -112,6 +115,11 @@ impl Engine {
         flows: FlowFactory,
         store: Option<crate::store::Store>,
     ) -> Result<Engine, RuntimeError> {
+        // Taken first: a journal another process holds stops the start before any socket.
+        let journal = match &store {
+            Some(_) => Some(crate::store::Journal::open(config.journal.path.clone())?),
+            None => None,
+        };
         let allowed_cfg = config.clone();
         let settings = SipSettings {
             listen: config.sip.listen,
@@ -130,9 +138,6 @@ impl Engine {
             Some(store) => crate::alert::Alerts::spawn(store.clone(), &config.alert),
             None => crate::alert::Alerts::disabled(),
         };
-        let journal = store
-            .as_ref()
-            .map(|_| crate::store::Journal::new(config.journal.path.clone()));
         let shared = Arc::new(Shared {
             config,
             media,
@@ -247,8 +252,15 @@ impl Engine {
         self.shared.media.shutdown();
         if let (Some(store), Some(j)) = (&self.shared.store, &self.shared.journal) {
             if j.has_entries() {
-                if let Err(e) = journal::replay(store, j, &self.shared.alerts).await {
-                    tracing::warn!(error = %e, "journal entries left for the next start");
+                let last = journal::replay(store, j, &self.shared.alerts);
+                match tokio::time::timeout(Duration::from_secs(10), last).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => {
+                        tracing::warn!(error = %e, "journal entries left for the next start")
+                    }
+                    Err(_) => {
+                        tracing::warn!("journal entries left for the next start (store too slow)")
+                    }
                 }
             }
         }

@@ -141,8 +141,13 @@ impl CallReports {
 
     /// Posts the report's alert when it is red (at most once per report).
     async fn alert_if_red(&self, report: ReportId) {
-        self.within("enqueue red alert", self.alerts.notify(report))
-            .await;
+        let enqueued = self.within("enqueue red alert", self.alerts.notify(report));
+        if enqueued.await.is_none() && self.alerts.is_enabled() {
+            let entry = JournalEntry::Alert {
+                report: ReportRef::Id(report.0),
+            };
+            self.journal(entry).await;
+        }
     }
 
     /// carecall's call id of this leg.
@@ -266,47 +271,38 @@ impl CallReports {
         hersys_id: Redacted<String>,
         mmdd: Redacted<String>,
     ) -> Identification {
-        let Some(store) = &self.store else {
+        let Some(store) = self.store.clone() else {
             tracing::warn!("no report store: caller cannot be identified");
             return Identification::NotConfirmed;
         };
         let now = crate::clock::wall_now();
         // Repeated failures from one number are slowed down: 1 s, 2 s, 4 s … up to 16 s.
-        match store
-            .caller_failures_recent(&self.leg.caller, now, Duration::from_secs(3600))
-            .await
-        {
-            Ok(0) => {}
-            Ok(n) => {
-                let delay = Duration::from_secs(1 << (n - 1).min(4));
-                tracing::info!(
-                    failures = n,
-                    delay_s = delay.as_secs(),
-                    "identification slowed down"
-                );
-                tokio::time::sleep(delay).await;
-            }
-            Err(e) => store_error("count caller failures", &e),
+        let recent = store.caller_failures_recent(&self.leg.caller, now, Duration::from_secs(3600));
+        if let Some(n @ 1..) = self.within("count caller failures", recent).await {
+            let delay = Duration::from_secs(1 << (n - 1).min(4));
+            tracing::info!(
+                failures = n,
+                delay_s = delay.as_secs(),
+                "identification slowed down"
+            );
+            tokio::time::sleep(delay).await;
         }
-        let result = store
-            .identify(&hersys_id, &mmdd, &self.leg.caller, &self.leg.call_id, now)
-            .await;
-        match result {
-            Ok(crate::store::Identification::Patient(p)) => {
+        // A store that does not answer in time cannot confirm anyone: the caller hears the
+        // usual message rather than a long silence.
+        let who = store.identify(&hersys_id, &mmdd, &self.leg.caller, &self.leg.call_id, now);
+        match self.within("identify", who).await {
+            Some(crate::store::Identification::Patient(p)) => {
                 tracing::info!("caller identified");
                 self.patient = Some(p.id);
                 self.report = None;
                 Identification::Confirmed
             }
-            Ok(other) => {
+            Some(other) => {
                 let locked = matches!(other, crate::store::Identification::Locked);
                 tracing::info!(locked, "caller not identified");
                 Identification::NotConfirmed
             }
-            Err(e) => {
-                store_error("identify", &e);
-                Identification::NotConfirmed
-            }
+            None => Identification::NotConfirmed,
         }
     }
 

@@ -35,6 +35,9 @@ pub static JOURNAL_APPENDS: AtomicU64 = AtomicU64::new(0);
 pub static JOURNAL_REPLAYED: AtomicU64 = AtomicU64::new(0);
 /// Lines that could not be read back (`carecall_journal_unreadable_total`).
 pub static JOURNAL_UNREADABLE: AtomicU64 = AtomicU64::new(0);
+/// Entries the store refused for good, set aside in `<journal>.rejected`
+/// (`carecall_journal_rejected_total`).
+pub static JOURNAL_REJECTED: AtomicU64 = AtomicU64::new(0);
 
 /// Which report an entry belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,6 +87,12 @@ pub enum Entry {
         /// When, in milliseconds since the epoch.
         at: i64,
     },
+    /// The report may have turned red and its alert could not be enqueued: enqueue it on
+    /// replay (enqueueing is once per report, so a repeat is harmless).
+    Alert {
+        /// The report.
+        report: ReportRef,
+    },
 }
 
 impl Entry {
@@ -129,6 +138,11 @@ impl Entry {
 /// The journal could not be written or read.
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {
+    /// Another carecall process holds the journal: each node needs its own file.
+    #[error(
+        "journal {0} is in use by another carecall process: give each node its own [store] journal"
+    )]
+    InUse(PathBuf),
     /// The file could not be opened, written, synced or renamed.
     #[error("journal {path}: {source}")]
     Io {
@@ -154,17 +168,40 @@ struct Inner {
     path: PathBuf,
     /// Held while appending or renaming, so a line is never split between two files.
     lock: Mutex<()>,
+    /// Held for a whole replay, so two replays never take the same file.
+    replaying: tokio::sync::Mutex<()>,
+    /// `<path>.lock`, locked for as long as this process holds the journal.
+    _owner: std::fs::File,
 }
 
 impl Journal {
-    /// The journal at `path` (created on the first append).
-    pub fn new(path: PathBuf) -> Journal {
-        Journal {
+    /// Takes the journal at `path` for this process: locks `<path>.lock` (created if
+    /// missing), so a second process given the same file refuses to start
+    /// ([`JournalError::InUse`]) instead of replaying another node's entries, and finds out at
+    /// start that the folder is writable. The journal itself is created on the first append.
+    pub fn open(path: PathBuf) -> Result<Journal, JournalError> {
+        let mut lock_path = path.as_os_str().to_owned();
+        lock_path.push(".lock");
+        let lock_path = PathBuf::from(lock_path);
+        let io = |source| JournalError::Io {
+            path: lock_path.clone(),
+            source,
+        };
+        let owner = open_append(&lock_path).map_err(io)?;
+        match owner.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => return Err(JournalError::InUse(path)),
+            Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),
+        }
+        sync_folder(&path).map_err(io)?;
+        Ok(Journal {
             inner: Arc::new(Inner {
                 path,
                 lock: Mutex::new(()),
+                replaying: tokio::sync::Mutex::new(()),
+                _owner: owner,
             }),
-        }
+        })
     }
 
     /// The file new entries are appended to.
@@ -190,8 +227,16 @@ impl Journal {
         line.push(b'\n');
         let _held = self.inner.lock.lock().unwrap_or_else(|e| e.into_inner());
         let mut file = open_append(path).map_err(io)?;
+        let created = file.metadata().map_err(io)?.len() == 0;
+        // A line cut short by a crash is ended first, so it cannot swallow this one.
+        if !created && !ends_with_newline(path).map_err(io)? {
+            line.insert(0, b'\n');
+        }
         file.write_all(&line).map_err(io)?;
         file.sync_data().map_err(io)?;
+        if created {
+            sync_folder(path).map_err(io)?;
+        }
         JOURNAL_APPENDS.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
@@ -212,10 +257,12 @@ impl Journal {
             if !self.inner.path.exists() {
                 return Ok(None);
             }
-            std::fs::rename(&self.inner.path, &aside).map_err(|source| JournalError::Io {
+            let io = |source| JournalError::Io {
                 path: self.inner.path.clone(),
                 source,
-            })?;
+            };
+            std::fs::rename(&self.inner.path, &aside).map_err(io)?;
+            sync_folder(&aside).map_err(io)?;
         }
         let io = |source| JournalError::Io {
             path: aside.clone(),
@@ -236,6 +283,63 @@ impl Journal {
             }
         }
         Ok(Some((aside, entries)))
+    }
+}
+
+/// Sets an entry the store refused for good aside in `<journal>.rejected` (for an operator to
+/// look at), so it does not hold back every entry after it.
+fn reject(path: &Path, entry: &Entry) -> std::io::Result<()> {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".rejected");
+    let mut file = open_append(Path::new(&name))?;
+    let mut line = serde_json::to_vec(entry).unwrap_or_default();
+    line.push(b'\n');
+    file.write_all(&line)?;
+    file.sync_data()
+}
+
+/// Whether the file at `path` ends with a newline (or is empty).
+fn ends_with_newline(path: &Path) -> std::io::Result<bool> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = std::fs::File::open(path)?;
+    if file.metadata()?.len() == 0 {
+        return Ok(true);
+    }
+    file.seek(SeekFrom::End(-1))?;
+    let mut last = [0u8; 1];
+    file.read_exact(&mut last)?;
+    Ok(last[0] == b'\n')
+}
+
+/// Syncs the folder holding `path`, so a file created or renamed there survives a crash.
+#[cfg(unix)]
+fn sync_folder(path: &Path) -> std::io::Result<()> {
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    std::fs::File::open(folder)?.sync_all()
+}
+
+#[cfg(not(unix))]
+fn sync_folder(_path: &Path) -> std::io::Result<()> {
+    Ok(())
+}
+
+/// Whether the store refused `e` for good (the entry's own data), not for now (a lost
+/// connection, a busy database, a server shutting down): such an entry is set aside.
+fn refused_for_good(e: &StoreError) -> bool {
+    match e {
+        StoreError::Corrupt { .. } => true,
+        StoreError::Database(sqlx::Error::Database(db)) => {
+            let code = db.code().unwrap_or_default();
+            // PostgreSQL: data exception (22…), integrity constraint (23…). SQLite: a
+            // constraint (primary result code 19, any extended code).
+            code.starts_with("22")
+                || code.starts_with("23")
+                || code.parse::<i64>().is_ok_and(|c| c & 0xff == 19)
+        }
+        _ => false,
     }
 }
 
@@ -263,6 +367,7 @@ impl Store {
     /// first failure, leaving the entries for the next try (which writes them again,
     /// harmlessly). Blocking file I/O runs on the blocking pool.
     pub async fn replay_journal(&self, journal: &Journal) -> Result<Vec<ReportId>, JournalError> {
+        let _only_one = journal.inner.replaying.lock().await;
         let mut touched = Vec::new();
         loop {
             let j = journal.clone();
@@ -274,10 +379,18 @@ impl Store {
             };
             let mut keys: HashMap<String, ReportId> = HashMap::new();
             for entry in &entries {
-                if let Some(report) = self.apply(entry, &mut keys).await? {
-                    if !touched.contains(&report) {
-                        touched.push(report);
+                match self.apply(entry, &mut keys).await {
+                    Ok(Some(report)) if !touched.contains(&report) => touched.push(report),
+                    Ok(_) => {}
+                    Err(e) if refused_for_good(&e) => {
+                        tracing::error!(error = %e, "journal entry refused by the store: set aside");
+                        JOURNAL_REJECTED.fetch_add(1, Ordering::Relaxed);
+                        reject(journal.path(), entry).map_err(|source| JournalError::Io {
+                            path: journal.path().to_owned(),
+                            source,
+                        })?;
                     }
+                    Err(e) => return Err(e.into()),
                 }
                 JOURNAL_REPLAYED.fetch_add(1, Ordering::Relaxed);
             }
@@ -347,6 +460,7 @@ impl Store {
                     Err(e) => Err(e),
                 }
             }
+            Entry::Alert { report } => self.resolve(report, keys).await,
             Entry::Complete { report, at } => {
                 let Some(id) = self.resolve(report, keys).await? else {
                     return Ok(None);
@@ -408,33 +522,46 @@ mod tests {
     }
 
     #[test]
-    fn appended_entries_are_taken_once_and_a_torn_line_is_skipped() {
+    fn a_torn_line_is_ended_by_the_next_append_and_an_unfinished_replay_comes_first() {
         let dir = std::env::temp_dir().join(format!("carecall-journal-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        let journal = Journal::new(dir.join("j"));
+        let journal = Journal::open(dir.join("j")).unwrap();
+        assert!(
+            matches!(Journal::open(dir.join("j")), Err(JournalError::InUse(_))),
+            "a second holder is refused"
+        );
         assert!(!journal.has_entries());
         let now = SystemTime::UNIX_EPOCH;
         journal
             .append(&Entry::complete(ReportRef::Id(1), now))
             .unwrap();
-        // A crash in the middle of an append leaves half a line.
+        // A crash in the middle of an append leaves half a line; the next append ends it.
         std::fs::OpenOptions::new()
             .append(true)
             .open(journal.path())
             .unwrap()
             .write_all(b"{\"op\":\"answer\",\"rep")
             .unwrap();
+        journal
+            .append(&Entry::complete(ReportRef::Id(3), now))
+            .unwrap();
         assert!(journal.has_entries());
         let (aside, entries) = journal.take().unwrap().unwrap();
-        assert_eq!(entries, [Entry::complete(ReportRef::Id(1), now)]);
+        assert_eq!(
+            entries,
+            [
+                Entry::complete(ReportRef::Id(1), now),
+                Entry::complete(ReportRef::Id(3), now)
+            ]
+        );
         // New entries go to a fresh file while the taken one waits to be written.
         journal
             .append(&Entry::complete(ReportRef::Id(2), now))
             .unwrap();
         let (again, entries) = journal.take().unwrap().unwrap();
         assert_eq!(again, aside, "an unfinished replay is taken again first");
-        assert_eq!(entries.len(), 1);
+        assert_eq!(entries.len(), 2);
         std::fs::remove_file(&aside).unwrap();
         let (_, entries) = journal.take().unwrap().unwrap();
         assert_eq!(entries, [Entry::complete(ReportRef::Id(2), now)]);

@@ -20,33 +20,69 @@ pub struct RecentFailures {
     pub address: Vec<SystemTime>,
 }
 
+/// A login attempt as recorded before its password is checked: it counts as a failure until
+/// [`Store::login_succeeded`] removes it, so parallel guesses cannot all pass the limit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginAttempt {
+    rows: Vec<i64>,
+}
+
 impl Store {
-    /// Records a failed login of `username` from `address` at `now`, and prunes failures
-    /// older than `window` (they no longer count anywhere).
-    pub async fn record_login_failure(
+    /// Records a login attempt of `username` from `address` at `now` (counted as a failure
+    /// until it succeeds), and prunes failures older than `window`.
+    pub async fn record_login_attempt(
         &self,
         username: &str,
         address: IpAddr,
         now: SystemTime,
         window: Duration,
-    ) -> Result<(), StoreError> {
+    ) -> Result<LoginAttempt, StoreError> {
         let (at, cutoff) = (millis(now)?, millis_before(now, window)?);
         let address = address.to_string();
-        on_pool!(self, pool => {
+        let rows = on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
             sqlx::query("DELETE FROM login_failures WHERE at < $1")
                 .bind(cutoff)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query(
+            let rows = sqlx::query(
                 "INSERT INTO login_failures (kind, key, at) \
-                 VALUES ('username', $1, $3), ('address', $2, $3)",
+                 VALUES ('username', $1, $3), ('address', $2, $3) RETURNING id",
             )
             .bind(username)
             .bind(address.as_str())
             .bind(at)
-            .execute(&mut *tx)
+            .fetch_all(&mut *tx)
             .await?;
+            tx.commit().await?;
+            let mut ids = Vec::with_capacity(rows.len());
+            for row in rows {
+                ids.push(row.try_get::<i64, _>("id")?);
+            }
+            ids
+        });
+        Ok(LoginAttempt { rows })
+    }
+
+    /// The attempt succeeded: removes it, and forgets `username`'s failures (its address
+    /// keeps its own).
+    pub async fn login_succeeded(
+        &self,
+        username: &str,
+        attempt: &LoginAttempt,
+    ) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            for id in &attempt.rows {
+                sqlx::query("DELETE FROM login_failures WHERE id = $1")
+                    .bind(*id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            sqlx::query("DELETE FROM login_failures WHERE kind = 'username' AND key = $1")
+                .bind(username)
+                .execute(&mut *tx)
+                .await?;
             tx.commit().await?;
         });
         Ok(())
@@ -91,16 +127,5 @@ impl Store {
             (out.pop().unwrap_or_default(), address)
         });
         Ok(RecentFailures { username, address })
-    }
-
-    /// Forgets `username`'s failures after it logged in (its address keeps its own).
-    pub async fn clear_login_failures(&self, username: &str) -> Result<(), StoreError> {
-        on_pool!(self, pool => {
-            sqlx::query("DELETE FROM login_failures WHERE kind = 'username' AND key = $1")
-                .bind(username)
-                .execute(pool)
-                .await?;
-        });
-        Ok(())
     }
 }

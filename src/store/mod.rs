@@ -73,10 +73,10 @@ pub use calls::CallRecord;
 pub use error::{FieldProblem, ImportError, StoreError};
 pub use identify::{Identification, PatientRef};
 pub use journal::{
-    Entry as JournalEntry, Journal, JournalError, ReportRef, JOURNAL_APPENDS, JOURNAL_REPLAYED,
-    JOURNAL_UNREADABLE,
+    Entry as JournalEntry, Journal, JournalError, ReportRef, JOURNAL_APPENDS, JOURNAL_REJECTED,
+    JOURNAL_REPLAYED, JOURNAL_UNREADABLE,
 };
-pub use login_failures::RecentFailures;
+pub use login_failures::{LoginAttempt, RecentFailures};
 pub use patients::ImportSummary;
 pub use patients_api::{
     write_patients_csv, PatientFields, PatientFilter, PatientRecord, PatientWriteError,

@@ -15,7 +15,7 @@ fn journal(name: &str) -> Journal {
         rand::random::<u64>()
     ));
     std::fs::create_dir_all(&dir).unwrap();
-    Journal::new(dir.join("carecall.journal"))
+    Journal::open(dir.join("carecall.journal")).unwrap()
 }
 
 pub async fn a_journalled_report_reaches_the_store_once_however_often_it_is_replayed(db: Db) {
@@ -143,4 +143,90 @@ pub async fn a_replay_stopped_by_the_store_is_kept_and_finished_later(db: Db) {
     assert_eq!(reports.len(), 1);
     assert!(reports[0].complete);
     assert_eq!(reports[0].flag, Flag::Amber, "a cough");
+}
+
+pub async fn two_replays_at_once_write_each_entry_once(db: Db) {
+    import_three(&db.store).await;
+    let p = patient(&db.store, "11110003", "0229").await;
+    let j = journal("twice");
+    let key = ReportRef::Key("k-race".into());
+    j.append(&JournalEntry::start(
+        "k-race",
+        p,
+        Channel::OutboundCall,
+        None,
+        None,
+        at(1),
+    ))
+    .unwrap();
+    for (i, q) in ["face", "cough", "breath", "fatigue", "nausea"]
+        .iter()
+        .enumerate()
+    {
+        let e = JournalEntry::answer(
+            key.clone(),
+            q,
+            AnswerValue::Symptom(Symptom::No),
+            at(2 + i as u64),
+        );
+        j.append(&e).unwrap();
+    }
+    j.append(&JournalEntry::complete(key, at(9))).unwrap();
+    // The replay loop and the shutdown replay at the same moment.
+    let (a, b) = tokio::join!(db.store.replay_journal(&j), db.store.replay_journal(&j));
+    a.unwrap();
+    b.unwrap();
+    assert!(!j.has_entries());
+    let reports = db.store.export_reports(None).await.unwrap();
+    assert_eq!(reports.len(), 1);
+    assert_eq!(reports[0].answers.len(), 5);
+    assert!(reports[0].complete);
+}
+
+pub async fn an_entry_the_store_refuses_for_good_is_set_aside_and_the_rest_written(db: Db) {
+    import_three(&db.store).await;
+    let p = patient(&db.store, "11110001", "0415").await;
+    let j = journal("refused");
+    let key = ReportRef::Key("k-bad".into());
+    j.append(&JournalEntry::start(
+        "k-bad",
+        p,
+        Channel::HealthCall,
+        None,
+        None,
+        at(1),
+    ))
+    .unwrap();
+    // A line no version of carecall writes: a temperature beyond what the store holds.
+    let bad = r#"{"op":"answer","report":{"key":"k-bad"},"question":"temperature","value":["temperature",70000,null],"at":2000}"#;
+    let mut line = bad.to_string();
+    line.push('\n');
+    std::io::Write::write_all(
+        &mut std::fs::OpenOptions::new()
+            .append(true)
+            .open(j.path())
+            .unwrap(),
+        line.as_bytes(),
+    )
+    .unwrap();
+    j.append(&JournalEntry::answer(
+        key.clone(),
+        "cough",
+        AnswerValue::Symptom(Symptom::No),
+        at(3),
+    ))
+    .unwrap();
+    j.append(&JournalEntry::complete(key, at(4))).unwrap();
+    db.store.replay_journal(&j).await.unwrap();
+    assert!(
+        !j.has_entries(),
+        "the bad entry does not hold back the journal"
+    );
+    let reports = db.store.export_reports(None).await.unwrap();
+    assert_eq!(reports.len(), 1);
+    assert_eq!(reports[0].answers.len(), 1, "the good answer is written");
+    assert!(reports[0].complete);
+    let rejected = format!("{}.rejected", j.path().display());
+    let kept = std::fs::read_to_string(&rejected).unwrap();
+    assert_eq!(kept.lines().count(), 1, "set aside for an operator: {kept}");
 }

@@ -14,7 +14,7 @@ pub(super) static GRAMMAR: Grammar = Grammar {
 };
 
 fn integer(n: u32) -> Vec<&'static str> {
-    if n < 20 || n % 10 == 0 {
+    if n < 20 || n.is_multiple_of(10) {
         vec![NUM[n as usize]]
     } else {
         vec![NUM[(n / 10 * 10) as usize], NUM[(n % 10) as usize]]

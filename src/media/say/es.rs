@@ -20,7 +20,7 @@ const TENS_AND: [&str; 10] = [
 ];
 
 fn integer(n: u32) -> Vec<&'static str> {
-    if n < 30 || n % 10 == 0 {
+    if n < 30 || n.is_multiple_of(10) {
         vec![NUM[n as usize]]
     } else {
         vec![TENS_AND[(n / 10) as usize], NUM[(n % 10) as usize]]
