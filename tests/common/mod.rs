@@ -86,15 +86,22 @@ pub async fn engine(
     (engine, events)
 }
 
-/// A free UDP port on loopback (even, with the next port free too, for SIPp's media).
+/// A free port on loopback, the first of four free ones (UDP, and TCP for the first) that
+/// no earlier call in this process returned: SIPp's `-mp PORT` uses PORT to PORT+3 (audio and
+/// video RTP and RTCP), so a block of four keeps one test's media off another's SIP port.
 pub fn free_port() -> u16 {
+    static GIVEN: std::sync::Mutex<std::collections::BTreeSet<u16>> =
+        std::sync::Mutex::new(std::collections::BTreeSet::new());
     loop {
-        let s = UdpSocket::bind("127.0.0.1:0").expect("bind");
-        let port = s.local_addr().unwrap().port();
-        if port.is_multiple_of(2)
-            && port < 65000
-            && UdpSocket::bind(("127.0.0.1", port + 1)).is_ok()
-        {
+        let probe = UdpSocket::bind("127.0.0.1:0").expect("bind");
+        let port = probe.local_addr().unwrap().port() & !3;
+        drop(probe);
+        if !(1024..65000).contains(&port) {
+            continue;
+        }
+        let free = (port..port + 4).all(|p| UdpSocket::bind(("127.0.0.1", p)).is_ok())
+            && std::net::TcpListener::bind(("127.0.0.1", port)).is_ok();
+        if free && GIVEN.lock().unwrap().insert(port) {
             return port;
         }
     }
