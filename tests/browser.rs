@@ -216,6 +216,11 @@ fn store_red_report(url: &str) {
                 .unwrap();
         }
         store.complete_report(report, now).await.unwrap();
+        // An earlier automatic call was answered with the wrong-number key.
+        store
+            .block_number(p.id, Some("browser-out"), now)
+            .await
+            .unwrap();
     });
 }
 

@@ -52,6 +52,7 @@ pub(super) struct CallReports {
 }
 
 /// The report answers go to: its key, and its id once the store has it.
+#[derive(Clone)]
 struct CallReport {
     key: String,
     id: Option<ReportId>,
@@ -192,16 +193,16 @@ impl CallReports {
             }
             Action::StoreAnswer { question, value } => {
                 let store = self.store.clone()?;
-                let (key, id) = self.current_report().await?;
+                let report = self.current_report().await?;
                 let now = crate::clock::wall_now();
-                let stored = match id {
+                let stored = match report.id {
                     Some(id) => {
                         let write = store.store_answer(id, question.as_str(), value, now);
                         self.within("store answer", write).await
                     }
                     None => None,
                 };
-                match (stored, id) {
+                match (stored, report.id) {
                     (Some(assessment), Some(id)) => {
                         tracing::info!(
                             question = question.as_str(),
@@ -213,8 +214,12 @@ impl CallReports {
                         }
                     }
                     _ => {
-                        let report = CallReport { key, id }.journal_ref();
-                        let entry = JournalEntry::answer(report, question.as_str(), value, now);
+                        let entry = JournalEntry::answer(
+                            report.journal_ref(),
+                            question.as_str(),
+                            value,
+                            now,
+                        );
                         self.journal(entry).await;
                     }
                 }
@@ -306,11 +311,11 @@ impl CallReports {
         }
     }
 
-    /// The report answers go to (its key, and its id when the store has it), started on the
-    /// first answer; a start the store does not take in time is journalled.
-    async fn current_report(&mut self) -> Option<(String, Option<ReportId>)> {
+    /// The report answers go to, started on the first answer; a start the store does not
+    /// take in time is journalled (the report then has a key and no id).
+    async fn current_report(&mut self) -> Option<CallReport> {
         if let Some(r) = &self.report {
-            return Some((r.key.clone(), r.id));
+            return Some(r.clone());
         }
         let (store, patient) = (self.store.clone()?, self.patient?);
         let channel = match self.leg.direction {
@@ -327,11 +332,9 @@ impl CallReports {
             let entry = JournalEntry::start(&key, patient, channel, call_id, slot, now);
             self.journal(entry).await;
         }
-        self.report = Some(CallReport {
-            key: key.clone(),
-            id,
-        });
-        Some((key, id))
+        let report = CallReport { key, id };
+        self.report = Some(report.clone());
+        Some(report)
     }
 
     /// Notes the flow's last position before the call record is written.

@@ -52,6 +52,13 @@ impl StoreError {
         e.as_database_error()
             .is_some_and(|d| d.kind() == sqlx::error::ErrorKind::ForeignKeyViolation)
     }
+
+    /// Whether the database refused the data itself (a unique, foreign-key, not-null or
+    /// check constraint), on either backend: writing it again will fail again.
+    pub(crate) fn is_constraint(e: &sqlx::Error) -> bool {
+        e.as_database_error()
+            .is_some_and(|d| d.kind() != sqlx::error::ErrorKind::Other)
+    }
 }
 
 /// Why a patients CSV file was refused. Nothing from the file is written when any row is bad.

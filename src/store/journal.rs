@@ -331,14 +331,7 @@ fn sync_folder(_path: &Path) -> std::io::Result<()> {
 fn refused_for_good(e: &StoreError) -> bool {
     match e {
         StoreError::Corrupt { .. } => true,
-        StoreError::Database(sqlx::Error::Database(db)) => {
-            let code = db.code().unwrap_or_default();
-            // PostgreSQL: data exception (22…), integrity constraint (23…). SQLite: a
-            // constraint (primary result code 19, any extended code).
-            code.starts_with("22")
-                || code.starts_with("23")
-                || code.parse::<i64>().is_ok_and(|c| c & 0xff == 19)
-        }
+        StoreError::Database(db) => StoreError::is_constraint(db),
         _ => false,
     }
 }

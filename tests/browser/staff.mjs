@@ -86,6 +86,7 @@ try {
   check((await spo2.locator("line.threshold").count()) === 2, "the two SpO2 lines are drawn");
   check((await temperature.locator("circle.point").count()) >= 1, "today's temperature is plotted");
   check((await page.locator("#days-table tbody tr").count()) === 10, "the 10-day table has 10 rows");
+  check(await page.locator("#number-blocked").isVisible(), "a number reported as wrong is marked for staff");
   await shot("03-patient");
 
   // Call settings: a bad change is refused per field, a good one is saved.
