@@ -11,11 +11,15 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+mod lines;
+mod problem;
 mod raw;
+mod read;
 
+pub use problem::{ConfigProblem, ConfigProblems};
 pub use raw::{Transport, UnknownSource};
 
-/// A configuration problem, naming where it is.
+/// Why a configuration file was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The file could not be read.
@@ -26,26 +30,54 @@ pub enum ConfigError {
         /// The OS error.
         source: std::io::Error,
     },
-    /// The TOML is malformed, a key is unknown or a value has the wrong type.
+    /// The file is not TOML at all (nothing further can be checked).
     #[error("{path}: {message}")]
     Syntax {
         /// The file.
         path: PathBuf,
-        /// The TOML parser's message, with line, column and key.
+        /// The TOML parser's message, with line and column.
         message: String,
     },
-    /// A value parses but makes no sense (an empty port range, a duplicate trunk name…).
-    #[error("{path}:{line}: field `{field}`: {reason}")]
-    Invalid {
-        /// The file.
-        path: PathBuf,
-        /// The line of the field (1-based; 0 when the field is absent and its default is at fault).
-        line: usize,
-        /// The dotted field name, e.g. `trunk[1].proxy`.
-        field: String,
-        /// What is wrong.
-        reason: String,
-    },
+    /// Unknown keys or sections, values of the wrong type, values that make no sense: every
+    /// one of the file, one per line.
+    #[error("{0}")]
+    Invalid(ConfigProblems),
+}
+
+impl ConfigError {
+    /// Every problem as its own [`ConfigProblem`] (a read or syntax error is one, at line 0
+    /// or without a key).
+    pub fn problems(&self) -> Vec<ConfigProblem> {
+        match self {
+            ConfigError::Invalid(p) => p.0.clone(),
+            ConfigError::Io { path, source } => vec![ConfigProblem {
+                path: path.clone(),
+                line: 0,
+                section: String::new(),
+                index: None,
+                key: String::new(),
+                message: format!("cannot read: {source}"),
+            }],
+            ConfigError::Syntax { path, message } => vec![ConfigProblem {
+                path: path.clone(),
+                line: syntax_line(message),
+                section: String::new(),
+                index: None,
+                key: String::new(),
+                message: message.clone(),
+            }],
+        }
+    }
+}
+
+/// The line of a TOML parser message (`TOML parse error at line 3, column 1`), else 0.
+fn syntax_line(message: &str) -> usize {
+    message
+        .split("line ")
+        .nth(1)
+        .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
 }
 
 /// Where inbound SIP is answered and what it may do.
@@ -154,8 +186,11 @@ pub struct Config {
     pub rtp: RtpConfig,
     /// Admission and shutdown.
     pub calls: CallsConfig,
-    /// Report store URL (`sqlite://…` or `postgres://…`).
+    /// Report store URL (`sqlite://…` or `postgres://…`), as written (without the password of
+    /// `password_env`/`password_file`; see [`Config::store_connect_url`]).
     pub store_url: String,
+    /// The PostgreSQL password from `[store] password_env` or `password_file`.
+    pub store_password: Option<crate::pii::Redacted<String>>,
     /// Health Call lockout and flag thresholds, for the store.
     pub store_options: crate::store::StoreOptions,
     /// The local journal of what calls could not write to the store in time.
@@ -185,18 +220,44 @@ impl Config {
     }
 
     /// Validates TOML `text` read from `path` (used in messages and to resolve folders).
+    /// Fails with every problem of the file at once ([`ConfigError::Invalid`]).
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
-        let raw: raw::RawConfig = toml::from_str(text).map_err(|e| ConfigError::Syntax {
+        let table: toml::Table = toml::from_str(text).map_err(|e| ConfigError::Syntax {
             path: path.to_owned(),
             message: e.to_string().trim_end().to_owned(),
         })?;
+        let (raw, mut problems) = raw::RawConfig::read(table);
         let base = path.parent().unwrap_or(Path::new("."));
-        raw.validate(base).map_err(|e| ConfigError::Invalid {
-            path: path.to_owned(),
-            line: raw::locate(text, &e.section, e.index, &e.key),
-            field: e.field(),
-            reason: e.reason,
-        })
+        let config = match raw.validate(base) {
+            Ok(config) if problems.is_empty() => return Ok(config),
+            Ok(_) => None,
+            Err(more) => Some(more),
+        };
+        problems.extend(config.into_iter().flatten());
+        let lines = lines::Lines::new(text);
+        let mut problems: Vec<ConfigProblem> = problems
+            .into_iter()
+            .map(|p| ConfigProblem {
+                path: path.to_owned(),
+                line: lines.of(&p.section, p.index, &p.key),
+                section: p.section,
+                index: p.index,
+                key: p.key,
+                message: p.reason,
+            })
+            .collect();
+        problems.sort_by_key(|p| p.line);
+        Err(ConfigError::Invalid(ConfigProblems(problems)))
+    }
+
+    /// The URL to connect to the store with: `store_url` with the configured password put in
+    /// (percent-encoded) for PostgreSQL. Never log it.
+    pub fn store_connect_url(&self) -> crate::pii::Redacted<String> {
+        let url = match &self.store_password {
+            Some(password) => with_password(&self.store_url, password.expose()),
+            None => self.store_url.clone(),
+        };
+        crate::pii::Redacted::new(url)
     }
 
     /// The built-in defaults, used when no file is given and `./carecall.toml` is absent.
@@ -211,6 +272,31 @@ impl Config {
             .iter()
             .find(|t| t.allowed_sources.iter().any(|n| n.contains(ip)))
     }
+}
+
+/// `postgres://user@host/db` + `pw` → `postgres://user:pw@host/db` (a password already in the
+/// URL is replaced; without a user, `postgres` is assumed).
+fn with_password(url: &str, password: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let (user, host) = match authority.rsplit_once('@') {
+        Some((userinfo, host)) => (userinfo.split(':').next().unwrap_or(""), host),
+        None => ("", authority),
+    };
+    let user = if user.is_empty() { "postgres" } else { user };
+    let encoded: String = password
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    format!("{scheme}://{user}:{encoded}@{host}{tail}")
 }
 
 /// An IP network (`10.0.0.0/8`, `::1/128`, or a plain address).
@@ -266,232 +352,4 @@ impl<'de> Deserialize<'de> for IpNet {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parse(text: &str) -> Result<Config, ConfigError> {
-        Config::parse(text, Path::new("/etc/carecall/carecall.toml"))
-    }
-
-    #[test]
-    fn defaults_match_the_spec() {
-        let c = Config::defaults();
-        assert_eq!(c.sip.listen, "127.0.0.1:5060".parse().unwrap());
-        assert_eq!(c.http_listen, "127.0.0.1:8080".parse().unwrap());
-        assert_eq!(c.store_url, "sqlite://carecall.db");
-        assert_eq!(c.rtp.media_timeout, Duration::from_secs(30));
-        assert!(c.trunk_for_source("127.0.0.1".parse().unwrap()).is_some());
-        assert!(c.trunk_for_source("192.0.2.1".parse().unwrap()).is_none());
-    }
-
-    #[test]
-    fn the_sample_configuration_parses_to_the_defaults() {
-        let sample = include_str!("../carecall.sample.toml");
-        let c = parse(sample).unwrap();
-        let d = Config::defaults();
-        assert_eq!(format!("{:?}", c.sip), format!("{:?}", d.sip));
-        assert_eq!(format!("{:?}", c.rtp), format!("{:?}", d.rtp));
-        assert_eq!(format!("{:?}", c.calls), format!("{:?}", d.calls));
-        assert_eq!(c.store_url, d.store_url);
-        assert_eq!(c.http_listen, d.http_listen);
-        assert_eq!(format!("{:?}", c.schedule), format!("{:?}", d.schedule));
-        assert_eq!(c.trunks.len(), 1);
-        assert_eq!(format!("{:?}", c.alert), format!("{:?}", d.alert));
-        // The commented-out webhook URL is valid.
-        let alert = sample
-            .lines()
-            .skip_while(|l| !l.starts_with("[alert]"))
-            .take_while(|l| !l.starts_with("[prompts]"))
-            .map(|l| {
-                l.strip_prefix("# webhook_url")
-                    .map_or(l.to_owned(), |r| format!("webhook_url{r}"))
-            })
-            .collect::<Vec<_>>()
-            .join("\n");
-        let c = parse(&alert).unwrap();
-        assert!(c.alert.webhook.is_some(), "{alert}");
-        // Every commented-out trunk key is a real key.
-        let trunk: String = sample
-            .lines()
-            .skip_while(|l| !l.starts_with("# [[trunk]]"))
-            .map(|l| l.trim_start_matches("# ").trim_start_matches('#'))
-            .collect::<Vec<_>>()
-            .join("\n");
-        let trunk = trunk.replace(
-            "password_env = \"CARECALL_TRUNK_A_PASSWORD\"",
-            "password = \"x\"",
-        );
-        parse(&trunk).unwrap();
-    }
-
-    #[test]
-    fn unknown_key_is_named_with_its_line() {
-        let err = parse("[sip]\nlisten = \"127.0.0.1:5060\"\nlistne = \"x\"\n").unwrap_err();
-        let msg = err.to_string();
-        assert!(msg.contains("carecall.toml"), "{msg}");
-        assert!(msg.contains("line 3"), "{msg}");
-        assert!(msg.contains("listne"), "{msg}");
-    }
-
-    #[test]
-    fn semantic_errors_name_file_line_and_field() {
-        let text = "[rtp]\nport_min = 30000\nport_max = 20000\n";
-        let msg = parse(text).unwrap_err().to_string();
-        assert!(
-            msg.starts_with("/etc/carecall/carecall.toml:2: field `rtp.port_min`"),
-            "{msg}"
-        );
-
-        let text = "[[trunk]]\nname = \"a\"\nproxy = \"127.0.0.1:5070\"\n\n[[trunk]]\nname = \"a\"\nproxy = \"127.0.0.1:5071\"\n";
-        let msg = parse(text).unwrap_err().to_string();
-        assert!(msg.contains(":6: field `trunk[1].name`"), "{msg}");
-        assert!(msg.contains("duplicate"), "{msg}");
-    }
-
-    #[test]
-    fn the_journal_has_defaults_and_its_errors_name_line_and_field() {
-        let c = Config::defaults();
-        assert_eq!(
-            c.journal.path,
-            std::path::PathBuf::from("carecall.db.journal")
-        );
-        let pg = parse("[store]\nurl = \"postgres://u@h/db\"\n").unwrap();
-        assert_eq!(
-            pg.journal.path,
-            std::path::PathBuf::from("carecall.journal")
-        );
-        let abs = parse("[store]\nurl = \"sqlite:///var/lib/carecall/c.db?mode=rwc\"\n").unwrap();
-        assert_eq!(
-            abs.journal.path,
-            std::path::PathBuf::from("/var/lib/carecall/c.db.journal")
-        );
-        assert_eq!(c.journal.write_timeout, Duration::from_secs(2));
-        assert_eq!(c.journal.retry, Duration::from_secs(5));
-        let text = "[store]\nurl = \"sqlite://x.db\"\nwrite_timeout_ms = 0\n";
-        let msg = parse(text).unwrap_err().to_string();
-        assert!(msg.contains(":3: field `store.write_timeout_ms`"), "{msg}");
-        let c =
-            parse("[store]\njournal = \"/var/lib/carecall/j\"\njournal_retry_ms = 250\n").unwrap();
-        assert_eq!(
-            c.journal.path,
-            std::path::PathBuf::from("/var/lib/carecall/j")
-        );
-        assert_eq!(c.journal.retry, Duration::from_millis(250));
-    }
-
-    #[test]
-    fn schedule_errors_name_line_and_field() {
-        let text = "[store]\nurl = \"sqlite://x.db\"\n[schedule]\ntime_zone = \"Asia/Tokyo\"\nslots = [\"09:00\", \"25:00\"]\n";
-        let msg = parse(text).unwrap_err().to_string();
-        assert!(msg.contains(":5: field `schedule.slots[1]`"), "{msg}");
-        let text = "[schedule]\nretry_offsets_minutes = [0, 40, 20]\n";
-        let msg = parse(text).unwrap_err().to_string();
-        assert!(
-            msg.contains(":2: field `schedule.retry_offsets_minutes[2]`"),
-            "{msg}"
-        );
-        let text = "[schedule]\nquiet_hours = { start = \"7:00\", end = \"08:00\" }\n";
-        let msg = parse(text).unwrap_err().to_string();
-        assert!(
-            msg.contains(":2: field `schedule.quiet_hours.start`"),
-            "{msg}"
-        );
-        let text = "[schedule]\nwindow_minutes = 60\nminute_seconds = 2\n";
-        let c = parse(text).unwrap();
-        assert_eq!(c.schedule.window(), Duration::from_secs(120));
-        assert_eq!(c.schedule.attempt_offsets()[2], Duration::from_secs(80));
-        let msg = parse("[calls]\nattempt_lease_s = 1\n")
-            .unwrap_err()
-            .to_string();
-        assert!(msg.contains(":2: field `calls.attempt_lease_s`"), "{msg}");
-    }
-
-    #[test]
-    fn bad_address_is_a_syntax_error_naming_the_key() {
-        let msg = parse("[sip]\nlisten = \"nowhere\"\n")
-            .unwrap_err()
-            .to_string();
-        assert!(msg.contains("listen"), "{msg}");
-        assert!(msg.contains("line 2"), "{msg}");
-    }
-
-    #[test]
-    fn flag_thresholds_and_lockout_reach_the_store_options() {
-        let c = parse("[flags]\nfever_celsius = 38.0\nspo2_at_or_below = 90\n[health_call]\nlock_after_failed_calls = 3\n").unwrap();
-        assert_eq!(c.store_options.flag_rules.fever_tenths, 380);
-        assert_eq!(c.store_options.flag_rules.spo2_at_or_below, 90);
-        assert_eq!(
-            c.store_options.flag_rules.spo2_with_breathlessness_below,
-            96
-        );
-        assert_eq!(c.store_options.lock_after_failed_calls, 3);
-        let msg = parse("[flags]\nfever_celsius = 45.0\n")
-            .unwrap_err()
-            .to_string();
-        assert!(msg.contains(":2: field `flags.fever_celsius`"), "{msg}");
-    }
-
-    #[test]
-    fn alert_section_is_checked_at_load() {
-        let d = Config::defaults().alert;
-        assert!(
-            d.webhook.is_none(),
-            "no alerts unless a webhook is configured"
-        );
-        assert_eq!((d.timeout, d.max_attempts), (Duration::from_secs(5), 12));
-        let c = parse("[alert]\nwebhook_url = \"http://127.0.0.1:9000/hook\"\ntimeout_ms = 800\nmax_attempts = 3\nfirst_retry_ms = 50\n").unwrap();
-        let a = c.alert;
-        assert_eq!(a.webhook.unwrap().to_string(), "http://127.0.0.1:9000/hook");
-        assert_eq!((a.timeout, a.max_attempts), (Duration::from_millis(800), 3));
-        assert_eq!(a.first_retry, Duration::from_millis(50));
-        let msg = parse("[alert]\n\nwebhook_url = \"https://pager.example/\"\n")
-            .unwrap_err()
-            .to_string();
-        assert!(msg.contains(":3: field `alert.webhook_url`"), "{msg}");
-        assert!(msg.contains("https"), "{msg}");
-        let msg = parse("[alert]\nmax_attempts = 0\n")
-            .unwrap_err()
-            .to_string();
-        assert!(msg.contains(":2: field `alert.max_attempts`"), "{msg}");
-        let msg = parse("[alert]\ntimeout_ms = 0\n").unwrap_err().to_string();
-        assert!(msg.contains(":2: field `alert.timeout_ms`"), "{msg}");
-        let msg = parse("[alert]\ntoken_env = \"CARECALL_TEST_ALERT_TOKEN_UNSET\"\n")
-            .unwrap_err()
-            .to_string();
-        assert!(msg.contains(":2: field `alert.token_env`"), "{msg}");
-        assert!(msg.contains("CARECALL_TEST_ALERT_TOKEN_UNSET"), "{msg}");
-        let path = std::env::var("PATH").unwrap();
-        let c = parse("[alert]\ntoken_env = \"PATH\"\n").unwrap();
-        assert_eq!(c.alert.token.as_ref().map(|t| t.expose()), Some(&path));
-        assert!(
-            !format!("{:?}", c.alert).contains("/usr"),
-            "the token is not printed"
-        );
-        let msg = parse("[alert]\nwebhook = \"x\"\n").unwrap_err().to_string();
-        assert!(msg.contains("line 2") && msg.contains("webhook"), "{msg}");
-    }
-
-    #[test]
-    fn networks_match_addresses() {
-        let net = IpNet::parse("10.1.0.0/16").unwrap();
-        assert!(net.contains("10.1.200.3".parse().unwrap()));
-        assert!(!net.contains("10.2.0.1".parse().unwrap()));
-        assert!(net.contains("::ffff:10.1.0.9".parse().unwrap()));
-        assert!(IpNet::parse("0.0.0.0/0")
-            .unwrap()
-            .contains("8.8.8.8".parse().unwrap()));
-        assert!(IpNet::parse("::1")
-            .unwrap()
-            .contains("::1".parse().unwrap()));
-        assert!(IpNet::parse("10.0.0.0/33").is_none());
-        assert!(IpNet::parse("example.org").is_none());
-    }
-
-    #[test]
-    fn trunk_password_may_come_from_the_environment() {
-        let text = "[[trunk]]\nname = \"t\"\nproxy = \"127.0.0.1:5070\"\nusername = \"u\"\npassword_env = \"CARECALL_TEST_TRUNK_PW_UNSET\"\n";
-        let msg = parse(text).unwrap_err().to_string();
-        assert!(msg.contains("trunk[0].password_env"), "{msg}");
-        assert!(msg.contains("CARECALL_TEST_TRUNK_PW_UNSET"), "{msg}");
-    }
-}
+mod tests;

@@ -36,6 +36,10 @@ enum Command {
         /// Configuration file (default: ./carecall.toml if present, else built-in defaults).
         #[arg(long)]
         config: Option<PathBuf>,
+        /// Print the problems as one JSON document (`{"ok", "problems": [{file, line, field,
+        /// message}]}`).
+        #[arg(long)]
+        json: bool,
     },
     /// Patients: import a CSV file, unlock Health Call.
     Patients {
@@ -120,10 +124,13 @@ enum StaffCommand {
         /// `staff` or `admin`.
         #[arg(long, default_value = "staff")]
         role: String,
-        /// Health centre name (created if missing); required for staff, optional for an admin
-        /// (an admin without one sees every centre).
+        /// Health centre name (it must exist, see --create-centre); required for staff,
+        /// optional for an admin (an admin without one sees every centre).
         #[arg(long)]
         centre: Option<String>,
+        /// Create the health centre named by --centre if it does not exist yet.
+        #[arg(long, requires = "centre")]
+        create_centre: bool,
     },
 }
 
@@ -146,7 +153,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve { config } => load(config.as_deref()).and_then(cli::serve::run),
         Command::Demo { config } => load(config.as_deref()).and_then(cli::serve::demo),
-        Command::Check { config } => load(config.as_deref()).and_then(cli::check::run),
+        Command::Check { config, json } => cli::check::run(load(config.as_deref()), json),
         Command::Patients { command, config } => {
             load(config.as_deref()).and_then(|c| match command {
                 PatientsCommand::Import { file } => cli::patients::import(c, &file),
@@ -167,7 +174,8 @@ fn main() -> ExitCode {
                 username,
                 role,
                 centre,
-            } => cli::staff::add(c, username, role, centre),
+                create_centre,
+            } => cli::staff::add(c, username, role, centre, create_centre),
         }),
         Command::Loadgen(args) => cli::loadgen::run(args),
         Command::Schedbench(args) => cli::schedbench::run(args),

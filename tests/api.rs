@@ -921,6 +921,19 @@ fn the_engine_serves_the_api_with_a_first_admin_from_staff_add() {
         ),
     )
     .unwrap();
+    // The store as `carecall serve` creates it: `staff add` needs an existing store.
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            let url = format!("sqlite://{}", dir.join("carecall.db").display());
+            carecall::store::Store::open(&url)
+                .await
+                .unwrap()
+                .close()
+                .await
+        });
     let bin = env!("CARGO_BIN_EXE_carecall");
     let mut add = Command::new(bin)
         .args([

@@ -74,6 +74,7 @@ fn setup(
     }
     let file = s.dir.join("patients.csv");
     std::fs::write(&file, csv).unwrap();
+    common::process::create_store(&s.config);
     let (ok, out) = carecall(&s.config, &["patients", "import", file.to_str().unwrap()]);
     assert!(ok, "import: {out}");
     s

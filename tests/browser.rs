@@ -54,6 +54,7 @@ fn staff_page_and_simulator_in_headless_chromium() {
     let _ = std::fs::remove_dir_all(&shots);
 
     let (config, db, http) = write_config(&dir, root);
+    common::process::create_store(&config);
     import_patients(&dir, &config);
     common::process::staff_add(&config, ADMIN, "admin", None, PASSWORD);
     common::process::staff_add(&config, OTHER, "staff", Some("Shinjuku"), PASSWORD);

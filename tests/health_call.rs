@@ -42,6 +42,7 @@ fn prepare(name: &str, extra: &str) -> (PathBuf, PathBuf, u16) {
     std::fs::write(&config, text).unwrap();
     let csv = dir.join("patients.csv");
     std::fs::write(&csv, PATIENTS).unwrap();
+    common::process::create_store(&config);
     let out = carecall(&config, &["patients", "import", csv.to_str().unwrap()]);
     assert!(out.0, "import failed: {}", out.1);
     (dir, config, sip)

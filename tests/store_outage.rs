@@ -67,6 +67,7 @@ async fn outage(direct: String) {
          73920561,Yamada Hanako,1950-04-15,0311112222,ja,09:00,2026-01-01,2026-03-31,false,Minato,age65\n",
     )
     .unwrap();
+    common::process::create_store(&config);
     let (ok, out) = carecall(&config, &["patients", "import", csv.to_str().unwrap()]);
     assert!(ok, "import: {out}");
     let serve = Serve::start(&config, dir.join("engine.log"), "carecall=debug,info");

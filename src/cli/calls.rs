@@ -9,7 +9,7 @@ use carecall::report::Slot;
 use carecall::runtime::scheduler::{day_plan, CALL_NOW_WINDOW};
 use carecall::store::AttemptRow;
 
-use super::{block_on, open_store, CliError};
+use super::{block_on, open_existing_store, CliError};
 
 /// Prints each slot of the day with its backlog and expected finish, then every attempt.
 pub fn plan(config: Config, date: Option<String>) -> Result<(), CliError> {
@@ -21,7 +21,7 @@ pub fn plan(config: Config, date: Option<String>) -> Result<(), CliError> {
         None => config.schedule.local(now).0,
     };
     block_on(async {
-        let store = open_store(&config).await?;
+        let store = open_existing_store(&config).await?;
         let (rows, slots) = day_plan(&store, &config, date, now).await?;
         let zone = config.schedule.time_zone_name();
         if slots.is_empty() {
@@ -91,7 +91,7 @@ fn print_row(r: &AttemptRow) {
 pub fn now(config: Config, hersys_id: String, wait: u64) -> Result<(), CliError> {
     let id = Redacted::new(hersys_id);
     block_on(async {
-        let store = open_store(&config).await?;
+        let store = open_existing_store(&config).await?;
         let patient = store
             .patient_by_hersys_id(&id)
             .await?

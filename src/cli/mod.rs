@@ -51,6 +51,25 @@ pub enum CliError {
     /// What the command was asked to act on does not exist.
     #[error("{0}")]
     NotFound(&'static str),
+    /// The configured SQLite file does not exist (a command run in the wrong folder, or
+    /// before `serve` created the store).
+    #[error(
+        "no report store at {} (`carecall serve` creates it; or pass --config)",
+        .0.display()
+    )]
+    NoStore(std::path::PathBuf),
+    /// `staff add --centre NAME` names no existing health centre (and `--create-centre` was
+    /// not given).
+    #[error(
+        "no health centre named {name:?}; existing centres: {}; add --create-centre to create it",
+        if known.is_empty() { "none".to_owned() } else { known.join(", ") }
+    )]
+    NoCentre {
+        /// The name given.
+        name: String,
+        /// The centres in the store.
+        known: Vec<String>,
+    },
     /// `check` found problems (already printed).
     #[error("{0} problem(s) found")]
     Problems(usize),
@@ -59,9 +78,24 @@ pub enum CliError {
     Usage(&'static str),
 }
 
-/// Opens the configured report store (running its migrations).
+/// Opens the configured report store (running its migrations), creating a missing SQLite
+/// file: for `serve` and `demo` only.
 pub async fn open_store(config: &Config) -> Result<Store, CliError> {
-    Ok(Store::open_with(&config.store_url, config.store_options.clone()).await?)
+    let url = config.store_connect_url();
+    Ok(Store::open_with(url.expose(), config.store_options.clone()).await?)
+}
+
+/// Opens the configured report store, which must exist: a missing SQLite file is
+/// [`CliError::NoStore`] (and is not created), for every command but `serve` and `demo`.
+pub async fn open_existing_store(config: &Config) -> Result<Store, CliError> {
+    if let Some(file) = carecall::store::sqlite_file(&config.store_url) {
+        if !file.exists() {
+            return Err(CliError::NoStore(
+                std::path::absolute(&file).unwrap_or(file),
+            ));
+        }
+    }
+    open_store(config).await
 }
 
 /// Runs a short command on a single-threaded runtime.

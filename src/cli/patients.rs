@@ -5,7 +5,7 @@ use std::path::Path;
 use carecall::config::Config;
 use carecall::pii::Redacted;
 
-use super::{block_on, open_store, CliError};
+use super::{block_on, open_existing_store, CliError};
 
 /// Upserts the patients of a CSV file in one transaction: a bad row is reported by line and
 /// field and nothing from the file is written.
@@ -13,7 +13,7 @@ pub fn import(config: Config, file: &Path) -> Result<(), CliError> {
     let reader =
         std::fs::File::open(file).map_err(|e| CliError::File(file.display().to_string(), e))?;
     block_on(async {
-        let store = open_store(&config).await?;
+        let store = open_existing_store(&config).await?;
         let summary = store
             .import_patients_csv(std::io::BufReader::new(reader))
             .await
@@ -32,7 +32,7 @@ pub fn import(config: Config, file: &Path) -> Result<(), CliError> {
 pub fn unlock(config: Config, hersys_id: String) -> Result<(), CliError> {
     let id = Redacted::new(hersys_id);
     block_on(async {
-        let store = open_store(&config).await?;
+        let store = open_existing_store(&config).await?;
         if store.unlock(&id, carecall::clock::wall_now()).await? {
             println!("unlocked");
             Ok(())

@@ -4,7 +4,7 @@ use carecall::config::Config;
 use carecall::report::date::Date;
 use carecall::report::export::{write_csv, write_json};
 
-use super::{block_on, open_store, CliError};
+use super::{block_on, open_existing_store, CliError};
 
 /// Output format of `reports export`.
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -26,7 +26,7 @@ pub fn export(config: Config, since: Option<String>, format: Format) -> Result<(
         None => None,
     };
     block_on(async {
-        let store = open_store(&config).await?;
+        let store = open_existing_store(&config).await?;
         let reports = store.export_reports(since).await?;
         let out = std::io::stdout().lock();
         match format {

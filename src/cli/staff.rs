@@ -8,17 +8,19 @@ use carecall::config::Config;
 use carecall::http::secret::hash_password;
 use carecall::store::{NewStaff, Role};
 
-use super::{block_on, open_store, CliError};
+use super::{block_on, open_existing_store, CliError};
 
 /// The environment variable a password may come from.
 pub const PASSWORD_ENV: &str = "CARECALL_STAFF_PASSWORD";
 
-/// Creates the account; `centre` is created when it does not exist yet.
+/// Creates the account in `centre`, which must exist unless `create_centre` is set (then it
+/// is created); a centre not found is [`CliError::NoCentre`], naming the existing ones.
 pub fn add(
     config: Config,
     username: String,
     role: String,
     centre: Option<String>,
+    create_centre: bool,
 ) -> Result<(), CliError> {
     let role = Role::from_label(&role).ok_or(CliError::Usage("--role must be staff or admin"))?;
     let password = match std::env::var(PASSWORD_ENV) {
@@ -32,17 +34,26 @@ pub fn add(
     };
     let password_hash = hash_password(&password).map_err(|e| CliError::Staff(e.to_string()))?;
     block_on(async {
-        let store = open_store(&config).await?;
+        let store = open_existing_store(&config).await?;
         let centre = match centre.as_deref().map(str::trim) {
             None | Some("") => None,
             Some(name) => Some(match store.centre_named(name).await? {
                 Some(c) => c.id,
-                None => {
-                    store
+                None if create_centre => {
+                    let centre = store
                         .create_centre(name)
                         .await
-                        .map_err(|e| CliError::Staff(e.to_string()))?
-                        .id
+                        .map_err(|e| CliError::Staff(e.to_string()))?;
+                    println!("created health centre {}", centre.name);
+                    centre.id
+                }
+                None => {
+                    let known: Vec<String> =
+                        store.centres().await?.into_iter().map(|c| c.name).collect();
+                    return Err(CliError::NoCentre {
+                        name: name.to_owned(),
+                        known,
+                    });
                 }
             }),
         };

@@ -153,13 +153,17 @@ impl Store {
 
     /// Opens the store at `url` and brings its schema up to date.
     ///
-    /// `sqlite://path` creates the file if missing and uses WAL, `synchronous=FULL` and
+    /// `sqlite://path` creates the file if missing (mode 0600: only the service's user may
+    /// read it; SQLite gives its `-wal` and `-shm` files the same mode) and uses WAL, `synchronous=FULL` and
     /// foreign keys. `postgres://…` (or `postgresql://…`) connects to an existing database;
     /// URL parameters such as `options=-c search_path=…` are honoured. Any other scheme is
     /// [`StoreError::UnsupportedUrl`]; an unreachable database is [`StoreError::Connect`]; a
     /// failed or inconsistent migration is [`StoreError::Migrate`].
     pub async fn open_with(url: &str, options: StoreOptions) -> Result<Store, StoreError> {
         let backend = if url.starts_with("sqlite:") {
+            if let Some(file) = sqlite_file(url) {
+                create_private(&file).map_err(|e| StoreError::Connect(sqlx::Error::Io(e)))?;
+            }
             let connect = SqliteConnectOptions::from_str(url)
                 .map_err(StoreError::Connect)?
                 .create_if_missing(true)
@@ -207,6 +211,30 @@ impl Store {
     /// [`StoreError::Database`].
     pub async fn close(&self) {
         on_pool!(self, pool => pool.close().await)
+    }
+}
+
+/// The file a `sqlite:` URL names (`sqlite://carecall.db?mode=rwc` → `carecall.db`, relative
+/// to the working directory); `None` for an in-memory database or another scheme.
+pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let file = rest.split('?').next().unwrap_or(rest);
+    (!file.is_empty() && !file.starts_with(":memory:")).then(|| std::path::PathBuf::from(file))
+}
+
+/// Creates `file` empty with mode 0600 unless it exists (an empty file is an empty SQLite
+/// database), so the database is never readable by others, whatever the umask.
+fn create_private(file: &std::path::Path) -> std::io::Result<()> {
+    let mut open = std::fs::OpenOptions::new();
+    open.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
+    match open.open(file) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
     }
 }
 

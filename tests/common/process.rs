@@ -39,15 +39,34 @@ pub fn carecall_split(config: &Path, args: &[&str]) -> (bool, String, String) {
     )
 }
 
-/// `carecall staff add --username USERNAME --role ROLE [--centre CENTRE] --config CONFIG`, the
-/// password given on standard input as an operator would type it; panics with the command's
-/// error on failure.
+/// Creates the report store of CONFIG (with its schema) as `carecall serve` does at start,
+/// so that commands which need an existing store (`patients import`, `staff add`…) can run
+/// before the engine is started. Idempotent.
+pub fn create_store(config: &Path) {
+    let config = carecall::config::Config::load(config).expect("the test configuration loads");
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            let url = config.store_connect_url();
+            let store = carecall::store::Store::open(url.expose())
+                .await
+                .expect("the store opens");
+            store.close().await;
+        });
+}
+
+/// `carecall staff add --username USERNAME --role ROLE [--centre CENTRE --create-centre]
+/// --config CONFIG` (after [`create_store`]), the password given on standard input as an
+/// operator would type it; panics with the command's error on failure.
 pub fn staff_add(config: &Path, username: &str, role: &str, centre: Option<&str>, password: &str) {
     use std::io::Write as _;
+    create_store(config);
     let mut add = Command::new(bin());
     add.args(["staff", "add", "--username", username, "--role", role]);
     if let Some(centre) = centre {
-        add.args(["--centre", centre]);
+        add.args(["--centre", centre, "--create-centre"]);
     }
     let mut add = add
         .arg("--config")
