@@ -266,6 +266,11 @@ impl Config {
             .unwrap_or_else(|e| unreachable!("built-in defaults are valid: {e}"))
     }
 
+    /// The schedule's time zone (`[schedule] time_zone`), in which exports give local times.
+    pub fn time_zone(&self) -> jiff::tz::TimeZone {
+        jiff::tz::TimeZone::get(self.schedule.time_zone_name()).unwrap_or(jiff::tz::TimeZone::UTC)
+    }
+
     /// The trunk whose allowed sources contain `ip`, if any.
     pub fn trunk_for_source(&self, ip: IpAddr) -> Option<&TrunkConfig> {
         self.trunks

@@ -86,6 +86,9 @@ enum PatientsCommand {
     Import {
         /// The CSV file.
         file: PathBuf,
+        /// Print the result (or every problem) as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Lift the Health Call lock on a HER-SYS ID.
     Unlock {
@@ -101,6 +104,9 @@ enum CallsCommand {
         /// Local date (YYYY-MM-DD) in the schedule's time zone; default today.
         #[arg(long)]
         date: Option<String>,
+        /// Print the plan as one JSON document.
+        #[arg(long)]
+        json: bool,
     },
     /// Queue one call to a patient now (for staff testing); a running `carecall serve`
     /// places it.
@@ -110,6 +116,28 @@ enum CallsCommand {
         /// Seconds to wait for the outcome.
         #[arg(long, default_value_t = 120)]
         wait: u64,
+    },
+    /// Call records: export.
+    Records {
+        #[command(subcommand)]
+        command: RecordsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum RecordsCommand {
+    /// Write call records (one per call leg) to standard output; caller and called numbers
+    /// only with --with-numbers.
+    Export {
+        /// Only calls started on or after this local date (YYYY-MM-DD, schedule's zone).
+        #[arg(long)]
+        since: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "csv")]
+        format: cli::records::Format,
+        /// Include the caller and called numbers (personal data).
+        #[arg(long)]
+        with_numbers: bool,
     },
 }
 
@@ -156,7 +184,7 @@ fn main() -> ExitCode {
         Command::Check { config, json } => cli::check::run(load(config.as_deref()), json),
         Command::Patients { command, config } => {
             load(config.as_deref()).and_then(|c| match command {
-                PatientsCommand::Import { file } => cli::patients::import(c, &file),
+                PatientsCommand::Import { file, json } => cli::patients::import(c, &file, json),
                 PatientsCommand::Unlock { hersys_id } => cli::patients::unlock(c, hersys_id),
             })
         }
@@ -166,8 +194,16 @@ fn main() -> ExitCode {
             })
         }
         Command::Calls { command, config } => load(config.as_deref()).and_then(|c| match command {
-            CallsCommand::Plan { date } => cli::calls::plan(c, date),
+            CallsCommand::Plan { date, json } => cli::calls::plan(c, date, json),
             CallsCommand::Now { hersys_id, wait } => cli::calls::now(c, hersys_id, wait),
+            CallsCommand::Records {
+                command:
+                    RecordsCommand::Export {
+                        since,
+                        format,
+                        with_numbers,
+                    },
+            } => cli::records::export(c, since, format, with_numbers),
         }),
         Command::Staff { command, config } => load(config.as_deref()).and_then(|c| match command {
             StaffCommand::Add {

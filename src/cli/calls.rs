@@ -5,14 +5,16 @@ use std::time::Duration;
 use carecall::config::Config;
 use carecall::pii::Redacted;
 use carecall::report::date::{rfc3339_utc, Date};
+use carecall::report::export::local_rfc3339;
 use carecall::report::Slot;
 use carecall::runtime::scheduler::{day_plan, CALL_NOW_WINDOW};
 use carecall::store::AttemptRow;
 
 use super::{block_on, open_existing_store, CliError};
 
-/// Prints each slot of the day with its backlog and expected finish, then every attempt.
-pub fn plan(config: Config, date: Option<String>) -> Result<(), CliError> {
+/// Prints each slot of the day with its backlog and expected finish, then every attempt; with
+/// `json`, one JSON document of the same (see [`plan_json`]).
+pub fn plan(config: Config, date: Option<String>, json: bool) -> Result<(), CliError> {
     let now = carecall::clock::wall_now();
     let date: Date = match date {
         Some(d) => d
@@ -23,6 +25,10 @@ pub fn plan(config: Config, date: Option<String>) -> Result<(), CliError> {
     block_on(async {
         let store = open_existing_store(&config).await?;
         let (rows, slots) = day_plan(&store, &config, date, now).await?;
+        if json {
+            println!("{}", plan_json(&config, date, &slots, &rows));
+            return Ok(());
+        }
         let zone = config.schedule.time_zone_name();
         if slots.is_empty() {
             println!("{date}: no slot calls planned ({zone})");
@@ -64,6 +70,61 @@ pub fn plan(config: Config, date: Option<String>) -> Result<(), CliError> {
             }
         }
         Ok(())
+    })
+}
+
+/// `{"date", "time_zone", "channels", "slots": [{"slot", "window_end", "calls", "completed",
+/// "active", "waiting", "never_called", "cancelled", "unreached", "missed", "expected_finish",
+/// "expected_missed", "overruns"}…], "attempts": [{"slot", "hersys_id", "attempt", "manual",
+/// "due_at", "state", "outcome"}…]}`; times local with their offset.
+fn plan_json(
+    config: &Config,
+    date: Date,
+    slots: &[carecall::schedule::SlotBacklog],
+    rows: &[AttemptRow],
+) -> serde_json::Value {
+    let zone = config.time_zone();
+    let local = |t| local_rfc3339(t, &zone);
+    let slots: Vec<serde_json::Value> = slots
+        .iter()
+        .map(|b| {
+            serde_json::json!({
+                "slot": b.slot.to_string(),
+                "window_end": local(b.window_end),
+                "calls": b.calls,
+                "completed": b.completed,
+                "active": b.active,
+                "waiting": b.not_started,
+                "never_called": b.never_called,
+                "cancelled": b.cancelled,
+                "unreached": b.unreached,
+                "missed": b.missed,
+                "expected_finish": b.expected_finish.map(local),
+                "expected_missed": b.expected_missed,
+                "overruns": b.overruns(),
+            })
+        })
+        .collect();
+    let attempts: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "slot": r.slot.to_string(),
+                "hersys_id": r.hersys_id.expose(),
+                "attempt": r.attempt,
+                "manual": r.manual,
+                "due_at": local(r.due_at),
+                "state": r.state,
+                "outcome": r.outcome,
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "date": date.to_string(),
+        "time_zone": config.schedule.time_zone_name(),
+        "channels": config.trunks.iter().map(|t| t.channels).sum::<usize>(),
+        "slots": slots,
+        "attempts": attempts,
     })
 }
 

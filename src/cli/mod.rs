@@ -4,6 +4,7 @@ pub mod calls;
 pub mod check;
 pub mod loadgen;
 pub mod patients;
+pub mod records;
 pub mod reports;
 pub mod schedbench;
 pub mod serve;

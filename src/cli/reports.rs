@@ -11,7 +11,7 @@ use super::{block_on, open_existing_store, CliError};
 pub enum Format {
     /// One JSON array of reports.
     Json,
-    /// One CSV row per report.
+    /// One CSV row per report; times local in the schedule's zone with their offset.
     Csv,
 }
 
@@ -31,7 +31,7 @@ pub fn export(config: Config, since: Option<String>, format: Format) -> Result<(
         let out = std::io::stdout().lock();
         match format {
             Format::Json => write_json(&reports, out),
-            Format::Csv => write_csv(&reports, out),
+            Format::Csv => write_csv(&reports, &config.time_zone(), out),
         }
         .map_err(|e| CliError::Export(e.to_string()))
     })

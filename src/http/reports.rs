@@ -200,7 +200,8 @@ pub async fn export(
     .await?;
     let mut out = Vec::new();
     if csv {
-        write_csv(&reports, &mut out).map_err(|_| ApiError::BadRequest("export failed".into()))?;
+        write_csv(&reports, &state.config().time_zone(), &mut out)
+            .map_err(|_| ApiError::BadRequest("export failed".into()))?;
         Ok(csv_response(out, "reports.csv"))
     } else {
         Ok(Json(reports_json(&reports)?).into_response())

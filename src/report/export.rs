@@ -2,8 +2,9 @@
 //!
 //! Values are written exactly: temperature in °C with one decimal (`365` → `36.5`), SpO2 as an
 //! integer or null when not measured, symptoms as `yes`/`no`/`unknown`, `callback` as
-//! `yes`/`no`, unanswered items as null (an empty cell in CSV). Times are RFC 3339 UTC; slots
-//! are local `YYYY-MM-DD HH:MM`.
+//! `yes`/`no`, unanswered items as null (an empty cell in CSV; an SpO2 not measured is
+//! `not_measured` there). JSON times are RFC 3339 UTC; CSV times are local in the schedule's
+//! zone with their offset; slots are local `YYYY-MM-DD HH:MM`.
 
 use std::collections::BTreeSet;
 use std::io;
@@ -85,7 +86,13 @@ pub fn write_json<W: io::Write>(reports: &[ReportExport], mut out: W) -> Result<
 
 /// Writes the reports as CSV with a header. Columns: the report fields, then one column per
 /// question: the twelve SPEC questions always, then any other question id found, sorted.
-pub fn write_csv<W: io::Write>(reports: &[ReportExport], out: W) -> Result<(), ExportError> {
+/// Times are local in `zone` with their offset (`2026-12-03T16:05:00+09:00`); an SpO2 the
+/// patient did not measure (`#`) is `not_measured`, an unanswered item an empty cell.
+pub fn write_csv<W: io::Write>(
+    reports: &[ReportExport],
+    zone: &jiff::tz::TimeZone,
+    out: W,
+) -> Result<(), ExportError> {
     let extra: BTreeSet<&str> = reports
         .iter()
         .flat_map(|r| r.answers.iter().map(|a| a.question.as_str()))
@@ -110,8 +117,10 @@ pub fn write_csv<W: io::Write>(reports: &[ReportExport], out: W) -> Result<(), E
             r.report_id.to_string(),
             r.hersys_id.expose().clone(),
             r.channel.label().to_string(),
-            utc(r.started_at),
-            r.completed_at.map(utc).unwrap_or_default(),
+            local_rfc3339(r.started_at, zone),
+            r.completed_at
+                .map(|t| local_rfc3339(t, zone))
+                .unwrap_or_default(),
             r.slot.map(|s| s.to_string()).unwrap_or_default(),
             r.complete.to_string(),
             r.flag.label().to_string(),
@@ -127,6 +136,18 @@ pub fn write_csv<W: io::Write>(reports: &[ReportExport], out: W) -> Result<(), E
     Ok(())
 }
 
+/// `t` as local time in `zone` with its offset, to the second: `2026-12-03T16:05:00+09:00`
+/// (empty for a time jiff cannot represent).
+pub fn local_rfc3339(t: SystemTime, zone: &jiff::tz::TimeZone) -> String {
+    jiff::Timestamp::try_from(t)
+        .map(|ts| {
+            ts.to_zoned(zone.clone())
+                .strftime("%Y-%m-%dT%H:%M:%S%:z")
+                .to_string()
+        })
+        .unwrap_or_default()
+}
+
 fn utc(t: SystemTime) -> String {
     epoch_millis(t).map(rfc3339_utc).unwrap_or_default()
 }
@@ -136,10 +157,13 @@ fn celsius(tenths: u16) -> String {
     format!("{}.{}", tenths / 10, tenths % 10)
 }
 
+/// The CSV cell of an SpO2 the patient did not measure (`#` alone).
+pub const NOT_MEASURED: &str = "not_measured";
+
 fn csv_value(v: AnswerValue) -> String {
     match v {
         AnswerValue::TemperatureTenths(t) => celsius(t),
-        AnswerValue::Spo2(s) => s.map(|s| s.to_string()).unwrap_or_default(),
+        AnswerValue::Spo2(s) => s.map_or(NOT_MEASURED.to_string(), |s| s.to_string()),
         AnswerValue::Symptom(s) => s.label().to_string(),
         AnswerValue::YesNo(b) => if b { "yes" } else { "no" }.to_string(),
         AnswerValue::Unanswered => String::new(),
@@ -275,7 +299,8 @@ mod tests {
     #[test]
     fn csv_has_fixed_question_columns_then_extras() {
         let mut out = Vec::new();
-        write_csv(&[sample()], &mut out).unwrap();
+        let tokyo = jiff::tz::TimeZone::get("Asia/Tokyo").unwrap();
+        write_csv(&[sample()], &tokyo, &mut out).unwrap();
         let text = String::from_utf8(out).unwrap();
         let mut lines = text.lines();
         assert_eq!(
@@ -286,8 +311,8 @@ mod tests {
         );
         assert_eq!(
             lines.next().unwrap(),
-            "7,12345678,health_call,2025-05-01T00:12:34.567Z,,2025-05-01 09:00,false,amber,\
-             unanswered:face;symptom:mood,36.5,,,unknown,,,,,,,,no,yes"
+            "7,12345678,health_call,2025-05-01T09:12:34+09:00,,2025-05-01 09:00,false,amber,\
+             unanswered:face;symptom:mood,36.5,not_measured,,unknown,,,,,,,,no,yes"
         );
         assert_eq!(lines.next(), None);
     }

@@ -117,6 +117,44 @@ pub enum ImportError {
     /// The store failed; nothing was written.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Several problems (each one of the above), in line order: one per line of the message.
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Problems(Vec<ImportError>),
+}
+
+impl ImportError {
+    /// The line of the file the problem is on (1 = header), if it is on one.
+    pub fn line(&self) -> Option<u64> {
+        match self {
+            ImportError::Csv { line, .. }
+            | ImportError::Field { line, .. }
+            | ImportError::DuplicateId { line, .. }
+            | ImportError::DuplicatePhone { line, .. }
+            | ImportError::PhoneTaken { line, .. } => Some(*line),
+            ImportError::MissingColumn(_) | ImportError::UnexpectedColumn(_) => Some(1),
+            ImportError::Store(_) | ImportError::Problems(_) => None,
+        }
+    }
+
+    /// The column the problem is in, if it is one column's.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            ImportError::Field { field, .. } => Some(field),
+            ImportError::MissingColumn(c) => Some(c),
+            ImportError::UnexpectedColumn(c) => Some(c),
+            ImportError::DuplicateId { .. } => Some("hersys_id"),
+            ImportError::DuplicatePhone { .. } | ImportError::PhoneTaken { .. } => Some("phone"),
+            _ => None,
+        }
+    }
+
+    /// Each single problem: itself, or the list of [`ImportError::Problems`].
+    pub fn each(&self) -> Vec<&ImportError> {
+        match self {
+            ImportError::Problems(all) => all.iter().flat_map(ImportError::each).collect(),
+            one => vec![one],
+        }
+    }
 }
 
 /// Prints the `Display` text only (see the module doc).

@@ -3,7 +3,7 @@
 //! Columns, in any order, each exactly once: `hersys_id, name, birthday, phone, language,
 //! call_times, observation_start, observation_end, auto_call, health_center, risk`. Fields are
 //! trimmed. Every row is checked and the whole file is checked for duplicate IDs and for
-//! duplicate phone numbers among rows with automatic calls on; the first problem is returned
+//! duplicate phone numbers among rows with automatic calls on; every problem is returned, each
 //! with its line number (1 = header) and field name, never the field's value.
 
 use std::collections::HashMap;
@@ -53,7 +53,9 @@ pub(crate) struct PatientRow {
     pub risk: String,
 }
 
-/// Reads and checks the whole file; `Ok` only when every row is valid.
+/// Reads and checks the whole file; `Ok` only when every row is valid. One problem is
+/// returned as itself; several (every bad field of every bad row, and every duplicate) as
+/// [`ImportError::Problems`], in line order.
 pub(crate) fn parse_patients<R: io::Read>(
     reader: R,
     allowed: &[LocalTime],
@@ -64,8 +66,15 @@ pub(crate) fn parse_patients<R: io::Read>(
     let header = csv.headers().map_err(|e| csv_error(e, 1))?.clone();
     let index = column_index(&header)?;
     let mut rows = Vec::new();
+    let mut problems = Vec::new();
     for record in csv.records() {
-        let record = record.map_err(|e| csv_error(e, 0))?;
+        let record = match record {
+            Ok(record) => record,
+            Err(e) => {
+                problems.push(csv_error(e, 0));
+                continue;
+            }
+        };
         let line = record.position().map_or(0, |p| p.line());
         let field = |name: &'static str| {
             index
@@ -73,10 +82,19 @@ pub(crate) fn parse_patients<R: io::Read>(
                 .and_then(|&i| record.get(i))
                 .unwrap_or_default()
         };
-        rows.push(parse_row(line, field, allowed)?);
+        let mut bad = Vec::new();
+        match parse_row(line, field, allowed, &mut bad) {
+            Some(row) if bad.is_empty() => rows.push(row),
+            _ => problems.extend(bad),
+        }
     }
-    check_duplicates(&rows)?;
-    Ok(rows)
+    problems.extend(duplicates(&rows));
+    problems.sort_by_key(ImportError::line);
+    match problems.len() {
+        0 => Ok(rows),
+        1 => Err(problems.remove(0)),
+        _ => Err(ImportError::Problems(problems)),
+    }
 }
 
 fn csv_error(source: csv::Error, fallback_line: u64) -> ImportError {
@@ -102,74 +120,99 @@ fn column_index(header: &csv::StringRecord) -> Result<HashMap<&'static str, usiz
     }
 }
 
+/// Checks every field of one row, pushing each bad one to `bad`; the row when all are good.
 fn parse_row<'r>(
     line: u64,
     field: impl Fn(&'static str) -> &'r str,
     allowed: &[LocalTime],
-) -> Result<PatientRow, ImportError> {
-    let bad = |field: &'static str, problem: FieldProblem| ImportError::Field {
-        line,
-        field,
-        problem,
+    bad: &mut Vec<ImportError>,
+) -> Option<PatientRow> {
+    let bad = std::cell::RefCell::new(bad);
+    let fail = |field: &'static str, problem: FieldProblem| {
+        bad.borrow_mut().push(ImportError::Field {
+            line,
+            field,
+            problem,
+        });
+        Recorded
     };
     let required = |name: &'static str| match field(name) {
-        "" => Err(bad(name, FieldProblem::Empty)),
-        value => Ok(value),
+        "" => miss(fail(name, FieldProblem::Empty)),
+        value => Some(value),
     };
     let date = |name: &'static str| {
-        required(name)?
-            .parse::<Date>()
-            .map_err(|_| bad(name, FieldProblem::NotADate))
+        let text = required(name)?;
+        text.parse::<Date>()
+            .ok()
+            .or_else(|| miss(fail(name, FieldProblem::NotADate)))
     };
-    let hersys_id = required("hersys_id")?;
-    if !(4..=16).contains(&hersys_id.len()) || !hersys_id.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(bad("hersys_id", FieldProblem::NotAnId));
-    }
-    let name = required("name")?;
-    let birthday = date("birthday")?;
-    let phone = normalise_phone(required("phone")?).ok_or(bad("phone", FieldProblem::NotAPhone))?;
-    let language = required("language")?
-        .parse::<Language>()
-        .map_err(|_| bad("language", FieldProblem::UnknownLanguage))?;
+    let hersys_id = required("hersys_id").and_then(|id| {
+        let ok = (4..=16).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_digit());
+        if ok {
+            Some(id)
+        } else {
+            miss(fail("hersys_id", FieldProblem::NotAnId))
+        }
+    });
+    let name = required("name");
+    let birthday = date("birthday");
+    let phone = required("phone")
+        .and_then(|p| normalise_phone(p).or_else(|| miss(fail("phone", FieldProblem::NotAPhone))));
+    let language = required("language").and_then(|l| {
+        l.parse::<Language>()
+            .ok()
+            .or_else(|| miss(fail("language", FieldProblem::UnknownLanguage)))
+    });
     let call_times = call_times(field("call_times"), allowed)
-        .ok_or(bad("call_times", FieldProblem::BadCallTimes))?;
-    let observation_start = date("observation_start")?;
-    let observation_end = date("observation_end")?;
-    if observation_end < observation_start {
-        return Err(bad("observation_end", FieldProblem::EndBeforeStart));
+        .or_else(|| miss(fail("call_times", FieldProblem::BadCallTimes)));
+    let observation_start = date("observation_start");
+    let observation_end = date("observation_end");
+    if let (Some(start), Some(end)) = (observation_start, observation_end) {
+        if end < start {
+            fail("observation_end", FieldProblem::EndBeforeStart);
+        }
     }
     let call_period = match (field("call_start"), field("call_end")) {
         ("", "") => None,
-        ("", _) => return Err(bad("call_start", FieldProblem::Empty)),
-        (_, "") => return Err(bad("call_end", FieldProblem::Empty)),
-        _ => {
-            let (start, end) = (date("call_start")?, date("call_end")?);
-            if end < start {
-                return Err(bad("call_end", FieldProblem::EndBeforeStart));
+        ("", _) => miss(fail("call_start", FieldProblem::Empty)),
+        (_, "") => miss(fail("call_end", FieldProblem::Empty)),
+        _ => match (date("call_start"), date("call_end")) {
+            (Some(start), Some(end)) if end < start => {
+                miss(fail("call_end", FieldProblem::EndBeforeStart))
             }
-            Some((start, end))
-        }
+            (Some(start), Some(end)) => Some((start, end)),
+            _ => None,
+        },
     };
-    let auto_call = match required("auto_call")? {
-        v if v.eq_ignore_ascii_case("true") => true,
-        v if v.eq_ignore_ascii_case("false") => false,
-        _ => return Err(bad("auto_call", FieldProblem::NotABool)),
-    };
-    Ok(PatientRow {
+    let auto_call = required("auto_call").and_then(|v| match v {
+        v if v.eq_ignore_ascii_case("true") => Some(true),
+        v if v.eq_ignore_ascii_case("false") => Some(false),
+        _ => miss(fail("auto_call", FieldProblem::NotABool)),
+    });
+    let health_center = required("health_center");
+    Some(PatientRow {
         line,
-        hersys_id: hersys_id.to_string(),
-        name: name.to_string(),
-        birthday,
-        phone,
-        language,
-        call_times,
-        observation_start,
-        observation_end,
+        hersys_id: hersys_id?.to_string(),
+        name: name?.to_string(),
+        birthday: birthday?,
+        phone: phone?,
+        language: language?,
+        call_times: call_times?,
+        observation_start: observation_start?,
+        observation_end: observation_end?,
         call_period,
-        auto_call,
-        health_center: required("health_center")?.to_string(),
+        auto_call: auto_call?,
+        health_center: health_center?.to_string(),
         risk: field("risk").to_string(),
     })
+}
+
+/// A problem was pushed to the row's list.
+struct Recorded;
+
+/// `None`, after the problem was recorded.
+fn miss<T>(_: Recorded) -> Option<T> {
+    None
 }
 
 /// `+81 3-1234-5678` → `+81312345678`; `None` unless 3–15 digits after an optional `+`.
@@ -199,26 +242,32 @@ fn call_times(raw: &str, allowed: &[LocalTime]) -> Option<String> {
     Some(times.join(";"))
 }
 
-fn check_duplicates(rows: &[PatientRow]) -> Result<(), ImportError> {
+/// Every later line repeating a HER-SYS ID, or a phone number among rows with automatic calls.
+fn duplicates(rows: &[PatientRow]) -> Vec<ImportError> {
     let mut ids = HashMap::new();
     let mut phones = HashMap::new();
+    let mut problems = Vec::new();
     for row in rows {
-        if let Some(first_line) = ids.insert(row.hersys_id.as_str(), row.line) {
-            return Err(ImportError::DuplicateId {
+        if let Some(&first_line) = ids.get(row.hersys_id.as_str()) {
+            problems.push(ImportError::DuplicateId {
                 line: row.line,
                 first_line,
             });
+        } else {
+            ids.insert(row.hersys_id.as_str(), row.line);
         }
         if row.auto_call {
-            if let Some(first_line) = phones.insert(row.phone.as_str(), row.line) {
-                return Err(ImportError::DuplicatePhone {
+            if let Some(&first_line) = phones.get(row.phone.as_str()) {
+                problems.push(ImportError::DuplicatePhone {
                     line: row.line,
                     first_line,
                 });
+            } else {
+                phones.insert(row.phone.as_str(), row.line);
             }
         }
     }
-    Ok(())
+    problems
 }
 
 #[cfg(test)]
@@ -324,6 +373,31 @@ mod tests {
             let rows = format!("{GOOD}{}\n", v.join(","));
             assert_eq!(field_error(&rows), (3, field, problem));
         }
+    }
+
+    #[test]
+    fn every_bad_field_of_every_bad_row_is_named() {
+        let two_bad = GOOD
+            .replacen("12345678", "87654321", 1)
+            .replace("03-1234-5678", "call me")
+            .replace(",ja,", ",fr,");
+        let one_bad = GOOD
+            .replacen("12345678", "11112222", 1)
+            .replace("03-1234-5678", "0311110000")
+            .replace(",true,", ",yes,");
+        let Err(ImportError::Problems(all)) = parse(&format!("{GOOD}{two_bad}{one_bad}")) else {
+            panic!("expected several problems")
+        };
+        let named: Vec<(Option<u64>, Option<&str>)> =
+            all.iter().map(|p| (p.line(), p.field())).collect();
+        assert_eq!(
+            named,
+            [
+                (Some(3), Some("phone")),
+                (Some(3), Some("language")),
+                (Some(4), Some("auto_call"))
+            ]
+        );
     }
 
     #[test]

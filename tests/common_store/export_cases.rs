@@ -78,16 +78,27 @@ pub async fn export_writes_exact_values(db: Db) {
     assert_eq!(v["answers"]["temperature"].as_f64(), Some(36.5));
 
     let mut csv = Vec::new();
-    write_csv(&db.store.export_reports(None).await.unwrap(), &mut csv).unwrap();
+    let tokyo = jiff::tz::TimeZone::get("Asia/Tokyo").unwrap();
+    write_csv(
+        &db.store.export_reports(None).await.unwrap(),
+        &tokyo,
+        &mut csv,
+    )
+    .unwrap();
     let csv = String::from_utf8(csv).unwrap();
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 3);
     assert!(lines[1].starts_with(&format!(
-        "{},11110001,web,2025-05-01T00:00:05.000Z,,,false,none,,37.1,",
+        "{},11110001,web,2025-05-01T09:00:05+09:00,,,false,none,,37.1,",
         early.0
     )));
     assert!(
-        lines[2].ends_with(",true,amber,unanswered:face,36.5,,,no,,,,,,,,no"),
+        lines[2].contains(",2025-05-01T10:00:00+09:00,2025-05-01T10:01:40+09:00,2025-05-01 14:00,"),
+        "local times with their offset: {}",
+        lines[2]
+    );
+    assert!(
+        lines[2].ends_with(",true,amber,unanswered:face,36.5,not_measured,,no,,,,,,,,no"),
         "{}",
         lines[2]
     );
