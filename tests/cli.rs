@@ -205,7 +205,7 @@ fn commands_without_a_store_fail_naming_it_and_create_nothing() {
     let csv = dir.join("patients.csv");
     std::fs::write(&csv, HEADER).unwrap();
     let expected = format!(
-        "no report store at {} (`carecall serve` creates it; or pass --config)",
+        "no report store at {} (carecall serve creates it; or pass --config)",
         dir.join("carecall.db").display()
     );
     let commands: [&[&str]; 8] = [

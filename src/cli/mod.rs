@@ -55,7 +55,7 @@ pub enum CliError {
     /// The configured SQLite file does not exist (a command run in the wrong folder, or
     /// before `serve` created the store).
     #[error(
-        "no report store at {} (`carecall serve` creates it; or pass --config)",
+        "no report store at {} (carecall serve creates it; or pass --config)",
         .0.display()
     )]
     NoStore(std::path::PathBuf),
