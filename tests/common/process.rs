@@ -44,17 +44,22 @@ pub fn carecall_split(config: &Path, args: &[&str]) -> (bool, String, String) {
 /// before the engine is started. Idempotent.
 pub fn create_store(config: &Path) {
     let config = carecall::config::Config::load(config).expect("the test configuration loads");
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(async {
-            let url = config.store_connect_url();
-            let store = carecall::store::Store::open(url.expose())
-                .await
-                .expect("the store opens");
-            store.close().await;
-        });
+    // On a thread of its own: callers may be inside a tokio runtime.
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(async {
+                let url = config.store_connect_url();
+                let store = carecall::store::Store::open(url.expose())
+                    .await
+                    .expect("the store opens");
+                store.close().await;
+            })
+    })
+    .join()
+    .expect("the store is created");
 }
 
 /// `carecall staff add --username USERNAME --role ROLE [--centre CENTRE --create-centre]
