@@ -527,6 +527,7 @@ async fn unauthenticated_requests_get_401_and_cookie_changes_need_the_csrf_token
         "/staff",
         "/staff/staff.js",
         "/staff/staff-text.js",
+        "/staff/staff-views.js",
         "/staff/style.css",
         // The flow simulator: demo identities only, answers stored nowhere.
         "/simulator",
