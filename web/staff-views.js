@@ -47,7 +47,7 @@
   // A line chart of one value per day with threshold lines, as inline SVG: a tick and a
   // label for every day, the first and last points inset from the plot's edges.
   function chart(id, days, key, lo, hi, lines, th) {
-    const W = 560, H = 240, L = 40, R = 96, T = 14, B = 40, PAD = 14;
+    const W = 580, H = 240, L = 40, R = 118, T = 14, B = 40, PAD = 14;
     const values = days.map((d) => d[key]).filter((v) => v !== null && v !== undefined);
     const min = Math.min(lo, ...values, ...lines.map((l) => l.v));
     const max = Math.max(hi, ...values, ...lines.map((l) => l.v));
@@ -109,13 +109,14 @@
     return el("td", { "data-state": item.state, "data-value": String(item.value), class: item.value === "yes" ? "yes" : null, text });
   }
 
-  // Every answer of every report in the days shown: one column per report (a day without a
-  // report is one column saying so), one row per question, then the flag and its reasons.
+  // Every answer of every report in the days shown, newest first (today is seen without
+  // scrolling): one column per report (a day without a report is one column saying so), one
+  // row per question, then the flag and its reasons.
   function answersPanel(ui, days, reports, th) {
     const t = TEXT[ui];
     const columns = [];
-    for (const d of days) {
-      const of = reports.filter((r) => r.date === d.date);
+    for (const d of [...days].reverse()) {
+      const of = reports.filter((r) => r.date === d.date).reverse();
       if (!of.length) columns.push({ date: d.date, report: null });
       for (const r of of) columns.push({ date: d.date, report: r });
     }
