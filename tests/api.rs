@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use carecall::http::{EngineLinks, HttpServer};
 use carecall::pii::Redacted;
-use carecall::store::{AnswerValue, Channel, Identification, Symptom};
+use carecall::store::{AnswerValue, Channel, Identification, PatientId, Symptom};
 use common_api::{assert_no_personal_data, env, header, ok, Cred, Env};
 use common_store::Db;
 
@@ -19,6 +19,7 @@ on_both_backends!(
     a_patient_is_created_and_its_call_times_set_with_errors_per_field,
     csv_import_and_export_round_trip,
     a_health_call_report_shows_red_first_and_a_silent_patient_is_a_non_reporter,
+    a_report_from_outside_the_observation_period_is_on_todays_list_red_first,
     staff_of_one_centre_get_404_for_another_centres_patient,
     unauthenticated_requests_get_401_and_cookie_changes_need_the_csrf_token,
     every_personal_data_read_is_in_the_audit_log,
@@ -339,6 +340,106 @@ async fn a_health_call_report_shows_red_first_and_a_silent_patient_is_a_non_repo
     assert_no_personal_data(&SECRETS);
 }
 
+/// Issue 11 point 1: a Health Call from a patient whose observation ended yesterday is stored;
+/// it must be on today's list (red, first, marked outside the period), not among the
+/// non-reporters, and the patient page must tell "not measured" from "unanswered".
+async fn a_report_from_outside_the_observation_period_is_on_todays_list_red_first(db: Db) {
+    let e = env(&db).await;
+    import_minato(&e).await;
+    let (start, end) = (e.day(-10), e.day(-1));
+    let csv = format!(
+        "hersys_id,name,birthday,phone,language,call_times,observation_start,observation_end,auto_call,health_center,risk\n\
+         48151623,Ended Kenji,1961-02-03,0312345678,ja,09:00,{start},{end},true,Minato,\n\
+         48151624,Later Aki,1962-02-03,0312345679,ja,09:00,{},{},true,Minato,\n",
+        e.day(3),
+        e.day(9)
+    );
+    ok(&e
+        .api
+        .post_csv("/api/v1/patients/import", &e.minato, &csv)
+        .await);
+    let ended = PatientId(e.patient_id(&e.minato, "48151623").await);
+    let now = SystemTime::now();
+    let report = e
+        .store
+        .start_report(ended, Channel::HealthCall, Some("hc-ended"), None, now)
+        .await
+        .unwrap();
+    let answers = [
+        ("temperature", AnswerValue::TemperatureTenths(366)),
+        ("spo2", AnswerValue::Spo2(None)),
+        ("breath", AnswerValue::Unanswered),
+        ("callback", AnswerValue::YesNo(true)),
+    ];
+    for (question, value) in answers {
+        e.store
+            .store_answer(report, question, value, now)
+            .await
+            .unwrap();
+    }
+    e.store.complete_report(report, now).await.unwrap();
+
+    let today = e.api.get("/api/v1/reports/today", &e.minato).await;
+    ok(&today);
+    let rows = today.json()["patients"].as_array().unwrap().clone();
+    let listed: Vec<(&str, bool)> = rows
+        .iter()
+        .map(|r| {
+            let outside = r["outside_period"].as_bool().expect("outside_period");
+            (r["hersys_id"].as_str().unwrap(), outside)
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("48151623", true),
+            ("55702183", false),
+            ("64810372", false),
+            ("73920561", false)
+        ],
+        "the ended patient's report is listed first; a patient not yet in period without a report is not"
+    );
+    assert_eq!(rows[0]["flag"], "red");
+    assert_eq!(
+        rows[0]["flag_reasons"],
+        json!(["callback", "unanswered:breath"])
+    );
+    let silent = e
+        .api
+        .get("/api/v1/reports/non-reporters", &e.minato)
+        .await
+        .json();
+    assert!(
+        !silent.to_string().contains("48151623"),
+        "a patient outside the period is not a non-reporter: {silent}"
+    );
+    assert_eq!(silent["patients"].as_array().unwrap().len(), 3);
+    assert!(
+        !e.api
+            .get("/api/v1/reports/today", &e.shinjuku)
+            .await
+            .text()
+            .contains("48151623"),
+        "another centre does not see it"
+    );
+
+    let days = e
+        .api
+        .get(&format!("/api/v1/patients/{}/reports", ended.0), &e.minato)
+        .await;
+    ok(&days);
+    let items = days.json()["reports"][0]["items"].clone();
+    assert_eq!(
+        items,
+        json!([
+            { "question": "temperature", "value": 36.6, "state": "answered" },
+            { "question": "spo2", "value": null, "state": "not_measured" },
+            { "question": "breath", "value": null, "state": "unanswered" },
+            { "question": "callback", "value": "yes", "state": "answered" },
+        ])
+    );
+}
+
 async fn staff_of_one_centre_get_404_for_another_centres_patient(db: Db) {
     let e = env(&db).await;
     import_minato(&e).await;
@@ -426,6 +527,7 @@ async fn unauthenticated_requests_get_401_and_cookie_changes_need_the_csrf_token
         "/staff",
         "/staff/staff.js",
         "/staff/staff-text.js",
+        "/staff/staff-views.js",
         "/staff/style.css",
         // The flow simulator: demo identities only, answers stored nowhere.
         "/simulator",

@@ -2,7 +2,9 @@
 //! tests in headless Chromium"): the real `carecall` binary on SQLite with a red report
 //! stored, driven by `tests/browser/staff.mjs` (playwright-core with Debian's
 //! `/usr/bin/chromium`; `scripts/test.sh` installs both). Screenshots of each page are
-//! written to `$CARGO_TARGET_TMPDIR/browser-screenshots/`.
+//! written to `$CARGO_TARGET_TMPDIR/browser-screenshots/`. Then `carecall demo` is started
+//! twice on a fresh store (`tests/browser/demo.mjs`): its printed login works, and a change
+//! staff made survives the restart.
 
 mod common;
 
@@ -21,8 +23,13 @@ const RED_NAME: &str = "Yamada Hanako";
 /// A staff member of another centre, who must not see Minato's patients.
 const OTHER: &str = "tanaka";
 
+/// A patient whose observation period ended yesterday and who called today (issue 11).
+const ENDED_ID: &str = "91827364";
+
 /// Personal data of the patients below, which must not reach the engine's log.
-const SECRETS: [&str; 12] = [
+const SECRETS: [&str; 14] = [
+    ENDED_ID,
+    "Ended Kenji",
     "73920561",
     "Yamada",
     "64810372",
@@ -108,6 +115,11 @@ fn staff_page_and_simulator_in_headless_chromium() {
         "10-audit",
         "11-other-centre",
         "12-simulator",
+        "02-today-en",
+        "03-patient-en",
+        "03b-patient-outside",
+        "03b-patient-outside-en",
+        "13-simulator-en",
     ] {
         let png = std::fs::read(shots.join(format!("{name}.png"))).unwrap_or_default();
         assert!(png.starts_with(b"\x89PNG"), "screenshot {name}.png written");
@@ -120,6 +132,101 @@ fn staff_page_and_simulator_in_headless_chromium() {
             );
         }
     }
+    demo_first_login_survives_a_restart(root, &dir.join("demo"), &shots);
+}
+
+/// `carecall demo` on a fresh store prints a login that works in Chromium and shows the demo
+/// patients; after a restart ("kept" the store), a change made on the page is still there.
+fn demo_first_login_survives_a_restart(root: &Path, dir: &Path, shots: &Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    let (config, _, http) = write_config(dir, root);
+    for (run, mode) in [(1, "first"), (2, "again")] {
+        let log_path = dir.join(format!("demo-{run}.log"));
+        let mut demo = Command::new(env!("CARGO_BIN_EXE_carecall"))
+            .args(["demo", "--config"])
+            .arg(&config)
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log_path).unwrap())
+            .spawn()
+            .unwrap();
+        let stdout = demo.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut printed = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let login = loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let Ok(line) = rx.recv_timeout(left) else {
+                break None;
+            };
+            printed.push(line.clone());
+            if let Some(login) = demo_login(&line) {
+                break Some(login);
+            }
+        };
+        let ready = wait_for(&log_path, "carecall ready", Duration::from_secs(30));
+        let out = login.filter(|_| ready).map(|(user, pass)| {
+            Command::new("node")
+                .arg(root.join("tests/browser/demo.mjs"))
+                .arg(format!("http://127.0.0.1:{http}"))
+                .args([&user, &pass])
+                .arg(shots)
+                .arg(mode)
+                .output()
+                .expect("node runs")
+        });
+        let _ = demo.kill();
+        let _ = demo.wait();
+        printed.extend(rx.try_iter());
+        let printed = printed.join("\n");
+        let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+        let Some(out) = out else {
+            panic!("demo run {run}: no login line or not ready:\n{printed}\n{log}");
+        };
+        assert!(
+            printed.contains(&format!("Staff page: http://127.0.0.1:{http}/staff")),
+            "the demo prints the staff page: {printed}"
+        );
+        assert!(
+            printed.contains("(fictional demo account, demo only"),
+            "stated as fictional: {printed}"
+        );
+        let kept = printed.contains("kept them");
+        assert_eq!(
+            kept,
+            run == 2,
+            "imported only into an empty store: {printed}"
+        );
+        assert!(
+            out.status.success(),
+            "demo browser run {run} failed:\n{}\n{}\n{printed}\n{log}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        println!("{}", String::from_utf8_lossy(&out.stdout));
+    }
+    for name in ["20-demo-login", "21-demo-restarted"] {
+        let png = std::fs::read(shots.join(format!("{name}.png"))).unwrap_or_default();
+        assert!(png.starts_with(b"\x89PNG"), "screenshot {name}.png written");
+    }
+}
+
+/// The `USER`, `PASS` of a line `… demo login: USER / PASS (…`.
+fn demo_login(line: &str) -> Option<(String, String)> {
+    let rest = line.split_once("demo login: ")?.1;
+    let (user, rest) = rest.split_once(" / ")?;
+    let pass = rest.split_once(" (")?.0;
+    Some((user.to_string(), pass.to_string()))
 }
 
 /// A configuration on SQLite with free ports and no automatic calls; returns its path, the
@@ -149,11 +256,13 @@ fn write_config(dir: &Path, root: &Path) -> (PathBuf, String, u16) {
 }
 
 /// Three Minato patients under observation today: Yamada (who will report red), Silva and
-/// Smith (silent: non-reporters).
+/// Smith (silent: non-reporters); and Ended, whose observation ended yesterday.
 fn import_patients(dir: &Path, config: &Path) {
     let today = jiff::Zoned::now().date();
     let start = today.checked_add((-3).days()).unwrap();
     let end = today.checked_add(7.days()).unwrap();
+    let ended_start = today.checked_add((-10).days()).unwrap();
+    let ended = today.checked_add((-1).days()).unwrap();
     let csv = dir.join("patients.csv");
     std::fs::write(
         &csv,
@@ -161,7 +270,8 @@ fn import_patients(dir: &Path, config: &Path) {
             "hersys_id,name,birthday,phone,language,call_times,observation_start,observation_end,auto_call,health_center,risk\n\
              73920561,{RED_NAME},1950-04-15,03-1111-2222,ja,09:00;14:00,{start},{end},true,Minato,age65\n\
              64810372,Maria Silva,1988-07-02,090-3333-4444,pt,11:00,{start},{end},true,Minato,\n\
-             55702183,John Smith,1979-12-24,08055556666,en,,{start},{end},false,Minato,\n"
+             55702183,John Smith,1979-12-24,08055556666,en,,{start},{end},false,Minato,\n\
+             {ENDED_ID},Ended Kenji,1961-02-03,0312345678,ja,09:00,{ended_start},{ended},true,Minato,\n"
         ),
     )
     .unwrap();
@@ -209,6 +319,38 @@ fn store_red_report(url: &str) {
             ("temperature", AnswerValue::TemperatureTenths(390)),
             ("spo2", AnswerValue::Spo2(Some(92))),
             ("cough", AnswerValue::Symptom(Symptom::Yes)),
+        ];
+        for (question, value) in answers {
+            store
+                .store_answer(report, question, value, now)
+                .await
+                .unwrap();
+        }
+        store.complete_report(report, now).await.unwrap();
+        // Ended calls Health Call today: SpO2 not measured, breathlessness unanswered, and a
+        // callback request (red).
+        let ended = store
+            .identify(
+                &Redacted::new(ENDED_ID.into()),
+                &Redacted::new("0203".into()),
+                &Redacted::new("0399990001".into()),
+                "browser-ended",
+                now,
+            )
+            .await
+            .unwrap();
+        let Identification::Patient(e) = ended else {
+            panic!("not identified: {ended:?}")
+        };
+        let report = store
+            .start_report(e.id, Channel::HealthCall, Some("browser-ended"), None, now)
+            .await
+            .unwrap();
+        let answers = [
+            ("temperature", AnswerValue::TemperatureTenths(366)),
+            ("spo2", AnswerValue::Spo2(None)),
+            ("breath", AnswerValue::Unanswered),
+            ("callback", AnswerValue::YesNo(true)),
         ];
         for (question, value) in answers {
             store

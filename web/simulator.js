@@ -54,6 +54,9 @@
     ko: "한국어", es: "Español", pt: "Português",
   };
   const KEYS = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#"];
+  // Reason, question and answer words shared with the staff page (/staff/staff-text.js).
+  const WORDS = window.CARECALL_TEXT;
+  const VALUE_WORDS = { yes: "yes", no: "no", unknown: "unknown", "not measured": "not_measured", unanswered: "unanswered" };
   const $ = (id) => document.getElementById(id);
 
   let ui = new URLSearchParams(location.search).get("ui") === "en" ? "en" : "ja";
@@ -79,6 +82,8 @@
     document.title = "carecall " + t().title;
     fillPickers();
     showDemo();
+    document.querySelectorAll("#answers tr[data-question]").forEach(wordAnswer);
+    showFlag(shownFlag.flag, shownFlag.reasons);
   }
 
   function fillPickers() {
@@ -224,6 +229,8 @@
     $("skip").disabled = true;
   }
 
+  // An answer as the staff page words it: the question's name, yes / no / don't know, "not
+  // measured" and "unanswered" in the page's language; numbers as heard.
   function addAnswer(question, value) {
     const body = $("answers");
     let row = body.querySelector(`tr[data-question="${CSS.escape(question)}"]`);
@@ -231,16 +238,32 @@
       row = document.createElement("tr");
       row.dataset.question = question;
       row.append(document.createElement("td"), document.createElement("td"));
-      row.cells[0].textContent = question;
       body.append(row);
     }
-    row.cells[1].textContent = value;
+    row.dataset.value = value;
+    wordAnswer(row);
   }
 
+  function wordAnswer(row) {
+    const key = VALUE_WORDS[row.dataset.value];
+    row.cells[0].textContent = WORDS.questionText(row.dataset.question, ui);
+    row.cells[1].textContent = key ? WORDS.ANSWERS[ui][key] : row.dataset.value;
+  }
+
+  let shownFlag = { flag: "none", reasons: [] };
   function showFlag(flag, reasons) {
+    shownFlag = { flag, reasons: reasons || [] };
     const el = $("flag");
     el.dataset.flag = flag;
-    el.textContent = (t().flags[flag] || flag) + (reasons && reasons.length ? ` (${reasons.join(", ")})` : "");
+    el.dataset.reasons = shownFlag.reasons.join(" ");
+    const th = hello && hello.thresholds ? {
+      fever_celsius: hello.thresholds.fever_tenths / 10,
+      spo2_at_or_below: hello.thresholds.spo2_at_or_below,
+      spo2_with_breathlessness_below: hello.thresholds.spo2_with_breathlessness_below,
+    } : undefined;
+    const words = shownFlag.reasons.map((r) => WORDS.reasonText(r, ui, th));
+    el.textContent = (t().flags[flag] || flag) + (words.length ? `（${words.join("、")}）` : "");
+    if (ui === "en" && words.length) el.textContent = `${t().flags[flag] || flag} (${words.join(", ")})`;
   }
 
   function press(key) {

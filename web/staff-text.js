@@ -1,7 +1,9 @@
 // carecall staff page: its texts in Japanese and English (loaded before staff.js, which reads
 // window.CARECALL_TEXT). TEXT labels the page; PROBLEMS says what is wrong with a field by the
 // API's problem code; ERRORS fills the banner by the API's error code; LANGUAGES names the
-// eight call languages in their own scripts.
+// eight call languages in their own scripts. REASONS words each flag reason code of
+// src/report/flags.rs, QUESTIONS names each SPEC question and ANSWERS each kind of answer, so
+// no code reaches a nurse; reasonText() joins them (also used by the simulator page).
 "use strict";
 
 (function () {
@@ -16,7 +18,7 @@
       hersys: "HER-SYS ID", name: "氏名", flag: "判定", temperature: "体温", spo2: "SpO2",
       reasons: "理由", reported: "報告", reports: "件数", yes: "あり", no: "なし",
       nonReporters: "未報告の方", nobody: "該当者はいません。",
-      flags: { red: "赤", amber: "黄", none: "—" },
+      flags: { red: "赤（要対応）", amber: "黄（注意）", none: "問題なし" },
       days: "直近10日間", day: "日付", tempMax: "最高体温", spo2Min: "最低SpO2",
       chartTemp: "体温（℃）", chartSpo2: "SpO2（%）",
       fever: (v) => `発熱 ${v}℃`, spo2Line: (v) => `${v}%`,
@@ -42,6 +44,14 @@
       blocked: "この番号は「番号違い」と申告されたため、自動架電を止めています。",
       audit: "監査ログ", at: "日時", user: "ユーザー", action: "操作", detail: "内容", patient: "患者",
       filterUser: "ユーザー名で絞り込み",
+      outsidePeriod: "観察期間外", outsidePeriodHint: "観察期間の外の日に届いた報告です。",
+      noReport: "報告なし", incomplete: "途中まで", answersTitle: "日ごとの回答",
+      answersNone: "この期間の報告はありません。", channel: "経路", reportTime: "時刻",
+      channels: { health_call: "健康コール", outbound_call: "自動架電", web: "Web", staff: "職員入力" },
+      live: "通話中", liveNone: "通話中の電話はありません。", direction: "方向", step: "ステップ",
+      duration: "通話時間", trunk: "回線", answered: "応答",
+      directions: { inbound: "着信", outbound: "発信" },
+      seconds: (s) => `${Math.floor(s / 60)}分${String(s % 60).padStart(2, "0")}秒`,
     },
     en: {
       title: "Health observation", navToday: "Today", navBacklog: "Call progress",
@@ -53,7 +63,7 @@
       hersys: "HER-SYS ID", name: "Name", flag: "Flag", temperature: "Temp.", spo2: "SpO2",
       reasons: "Reasons", reported: "Reported", reports: "Reports", yes: "yes", no: "no",
       nonReporters: "Not reported", nobody: "Nobody.",
-      flags: { red: "red", amber: "amber", none: "—" },
+      flags: { red: "red (act now)", amber: "amber (check)", none: "no flag" },
       days: "Last 10 days", day: "Date", tempMax: "Highest temp.", spo2Min: "Lowest SpO2",
       chartTemp: "Temperature (°C)", chartSpo2: "SpO2 (%)",
       fever: (v) => `fever ${v} °C`, spo2Line: (v) => `${v} %`,
@@ -79,6 +89,14 @@
       blocked: "This number was reported as a wrong number; automatic calls to it are stopped.",
       audit: "Audit log", at: "Time", user: "User", action: "Action", detail: "Detail", patient: "Patient",
       filterUser: "Filter by user name",
+      outsidePeriod: "outside observation period", outsidePeriodHint: "This report came on a day outside the observation period.",
+      noReport: "no report", incomplete: "incomplete", answersTitle: "Answers per day",
+      answersNone: "No reports in these days.", channel: "Channel", reportTime: "Time",
+      channels: { health_call: "Health Call", outbound_call: "Automatic call", web: "Web", staff: "Entered by staff" },
+      live: "Live calls", liveNone: "No call in progress.", direction: "Direction", step: "Step",
+      duration: "Duration", trunk: "Trunk", answered: "Answered",
+      directions: { inbound: "inbound", outbound: "outbound" },
+      seconds: (s) => `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, "0")} s`,
     },
   };
   // What is wrong with a field, by the API's problem code ("codes" in a 422 answer; the
@@ -148,10 +166,68 @@
       internal: "The server had a problem. Please try again later.",
     },
   };
+  // Why a report is flagged, by the reason codes of src/report/flags.rs (`FlagReason::code`);
+  // `th` holds the configured thresholds. A `symptom:<q>` reason is the question's name,
+  // `unanswered:<q>` says which question was left unanswered (a test checks every code).
+  const REASONS = {
+    ja: {
+      fever: (th) => `発熱 ${th.fever_celsius}℃以上`,
+      spo2_low: (th) => `SpO2低下（${th.spo2_at_or_below}%以下）`,
+      spo2_low_breathless: (th) => `SpO2低下＋息苦しさ（${th.spo2_with_breathlessness_below}%未満）`,
+      consciousness: () => "意識の異常（ぼんやり・混乱）",
+      callback: () => "折り返し電話希望",
+      "symptom:": (q) => q,
+      "unanswered:": (q) => `未回答：${q}`,
+    },
+    en: {
+      fever: (th) => `Fever ${th.fever_celsius} °C or higher`,
+      spo2_low: (th) => `Low SpO2 (${th.spo2_at_or_below} % or lower)`,
+      spo2_low_breathless: (th) => `Low SpO2 with breathlessness (below ${th.spo2_with_breathlessness_below} %)`,
+      consciousness: () => "Drowsy or confused",
+      callback: () => "Asks to be called back",
+      "symptom:": (q) => q,
+      "unanswered:": (q) => `Unanswered: ${q}`,
+    },
+  };
+  // The SPEC §3 questions by id, as a nurse calls them.
+  const QUESTIONS = {
+    ja: {
+      temperature: "体温", spo2: "SpO2", face: "顔色不良・唇の紫色", cough: "咳・鼻水",
+      breath: "息苦しさ", fatigue: "全身のだるさ", nausea: "吐き気・嘔吐", diarrhea: "下痢",
+      conscious: "意識の異常", eating: "食事がとりにくい", urine: "半日以上尿が出ない",
+      callback: "折り返し電話の希望",
+    },
+    en: {
+      temperature: "Temperature", spo2: "SpO2", face: "Poor complexion or purple lips",
+      cough: "Cough or runny nose", breath: "Breathlessness", fatigue: "Fatigue",
+      nausea: "Nausea or vomiting", diarrhea: "Diarrhoea", conscious: "Drowsy or confused",
+      eating: "Difficulty eating", urine: "No urine for half a day", callback: "Wants a call back",
+    },
+  };
+  // An answer's value: yes / no / unknown, and the two kinds of missing value.
+  const ANSWERS = {
+    ja: { yes: "はい", no: "いいえ", unknown: "わからない", not_measured: "未測定", unanswered: "未回答" },
+    en: { yes: "yes", no: "no", unknown: "don't know", not_measured: "not measured", unanswered: "unanswered" },
+  };
+  const DEFAULT_THRESHOLDS = { fever_celsius: 37.5, spo2_at_or_below: 93, spo2_with_breathlessness_below: 96 };
+  const questionText = (q, ui) => (QUESTIONS[ui] || QUESTIONS.ja)[q] || q;
+  /** A reason code in words of language `ui` ("ja" or "en"), with thresholds `th`. */
+  function reasonText(code, ui, th) {
+    const words = REASONS[ui] || REASONS.ja;
+    const t = { ...DEFAULT_THRESHOLDS, ...(th || {}) };
+    const colon = code.indexOf(":");
+    if (colon >= 0) {
+      const kind = words[code.slice(0, colon + 1)];
+      if (kind) return kind(questionText(code.slice(colon + 1), ui));
+    }
+    return words[code] ? words[code](t) : (ui === "en" ? "other reason" : "その他の理由");
+  }
   const LANGUAGES = {
     ja: "日本語", en: "English", "zh-CN": "普通话", yue: "廣東話", "zh-TW": "國語（台灣）",
     ko: "한국어", es: "Español", pt: "Português",
   };
 
-  window.CARECALL_TEXT = Object.freeze({ TEXT, PROBLEMS, ERRORS, LANGUAGES });
+  window.CARECALL_TEXT = Object.freeze({
+    TEXT, PROBLEMS, ERRORS, LANGUAGES, REASONS, QUESTIONS, ANSWERS, reasonText, questionText,
+  });
 })();

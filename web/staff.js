@@ -5,12 +5,12 @@
 
 (function () {
   const { TEXT, PROBLEMS, ERRORS, LANGUAGES } = window.CARECALL_TEXT;
+  const { chart, answersPanel, flagBadge, reasonList, livePanel } = window.CARECALL_VIEWS;
   /** A field's problem in the page's language: by its code, else the API's sentence. */
   const problemText = (body, field) =>
     (PROBLEMS[ui] || {})[(body.codes || {})[field]] || (body.fields || {})[field] || "";
   const DEFAULT_SLOTS = ["09:00", "11:00", "14:00", "16:00"];
   const FLAG_ORDER = { red: 0, amber: 1 };
-  const SVG = "http://www.w3.org/2000/svg";
   const $ = (id) => document.getElementById(id);
 
   let ui = new URLSearchParams(location.search).get("ui") === "en" ? "en" : (localStorage.getItem("carecall-ui") || "ja");
@@ -63,10 +63,8 @@
     banner.textContent = known ? `${t().failed} (${known})` : t().failed;
   }
 
-  function flagCell(flag) {
-    const f = flag || "none";
-    return el("td", {}, el("span", { class: "flag", "data-flag": f, text: t().flags[f] }));
-  }
+  // A flag cell; `hasReport` false draws "no report" (grey), never the green "fine" badge.
+  const flagCell = (flag, hasReport) => el("td", {}, flagBadge(ui, flag, hasReport));
 
   const fmtTemp = (v) => (v === null || v === undefined ? "—" : Number(v).toFixed(1));
   const fmtNum = (v) => (v === null || v === undefined ? "—" : String(v));
@@ -152,6 +150,7 @@
     const day = el("input", { id: "filter-date", type: "date", value: today.date, "aria-label": t().date });
     day.addEventListener("change", () => { location.hash = `#/today?date=${day.value}`; });
 
+    const th = today.thresholds;
     const sorted = [...today.patients].sort((a, b) =>
       (FLAG_ORDER[a.flag] ?? 2) - (FLAG_ORDER[b.flag] ?? 2));
     const tbody = [];
@@ -161,13 +160,14 @@
         (!needle || p.name.toLowerCase().includes(needle) || p.hersys_id.startsWith(needle)) &&
         (!flag.value || (flag.value === "unreported" ? !p.reported : p.flag === flag.value)));
       const body = $("today-table").tBodies[0];
-      body.replaceChildren(...rows.map(patientRow));
+      body.replaceChildren(...rows.map((p) => patientRow(p, th)));
       if (!rows.length) body.append(el("tr", {}, el("td", { colspan: 7, class: "hint", text: t().nobody })));
     };
     search.addEventListener("input", render);
     flag.addEventListener("change", render);
 
     view.replaceChildren(
+      livePanel(ui),
       el("section", { class: "panel" },
         el("h2", { text: t().today(today.date) }),
         el("div", { class: "filters" }, search, flag, day),
@@ -185,15 +185,21 @@
     document.body.dataset.view = "today";
   }
 
-  function patientRow(p) {
-    return el("tr", { class: p.flag ? `row-${p.flag}` : null, "data-flag": p.flag || "none", "data-patient": p.patient_id },
-      flagCell(p.flag),
-      el("td", { text: p.hersys_id }),
-      el("td", {}, el("a", { class: "patient-link", href: `#/patient/${p.patient_id}`, text: p.name })),
-      el("td", { class: "num", text: fmtTemp(p.temperature && p.temperature.value) }),
-      el("td", { class: "num", text: fmtNum(p.spo2 && p.spo2.value) }),
-      el("td", { text: (p.flag_reasons || []).join(", ") }),
-      el("td", { text: p.reported ? t().yes : t().no }));
+  function patientRow(p, th) {
+    const outside = p.outside_period
+      ? el("span", { class: "badge outside", title: t().outsidePeriodHint, text: t().outsidePeriod })
+      : null;
+    return el("tr", {
+      class: p.flag ? `row-${p.flag}` : null, "data-flag": p.flag || "none", "data-patient": p.patient_id,
+      "data-outside": p.outside_period ? "true" : null,
+    },
+    flagCell(p.flag, p.reports > 0),
+    el("td", { text: p.hersys_id }),
+    el("td", {}, el("a", { class: "patient-link", href: `#/patient/${p.patient_id}`, text: p.name }), outside),
+    el("td", { class: "num", text: fmtTemp(p.temperature && p.temperature.value) }),
+    el("td", { class: "num", text: fmtNum(p.spo2 && p.spo2.value) }),
+    el("td", { class: "reasons-cell" }, reasonList(ui, p.flag_reasons, th)),
+    el("td", { text: p.reported ? t().yes : (p.reports ? t().incomplete : t().noReport) }));
   }
 
   async function configuredSlots() {
@@ -215,6 +221,8 @@
     const th = days.thresholds || {};
     const fever = th.fever_celsius ?? 37.5;
     const spo2Lines = [th.spo2_at_or_below ?? 93, th.spo2_with_breathlessness_below ?? 96];
+    const thresholds = { fever_celsius: fever, spo2_at_or_below: spo2Lines[0], spo2_with_breathlessness_below: spo2Lines[1] };
+    const reasonsOf = (date) => [...new Set(days.reports.filter((r) => r.date === date).flatMap((r) => r.flag_reasons))];
     const lock = p.health_call_locked
       ? el("p", { class: "banner amber" }, t().locked, " ",
         el("button", { type: "button", id: "unlock", text: t().unlock, onclick: async () => {
@@ -240,18 +248,20 @@
       el("div", { class: "charts" },
         el("section", { class: "panel" }, el("h2", { text: t().chartTemp }),
           chart("chart-temperature", days.days, "temperature_max", 35, 40,
-            [{ v: fever, label: t().fever(fever), cls: "line-red" }])),
+            [{ v: fever, label: t().fever(fever), cls: "line-red" }], thresholds)),
         el("section", { class: "panel" }, el("h2", { text: t().chartSpo2 }),
           chart("chart-spo2", days.days, "spo2_min", 85, 100,
             [{ v: spo2Lines[0], label: t().spo2Line(spo2Lines[0]), cls: "line-red" },
-              { v: spo2Lines[1], label: t().spo2Line(spo2Lines[1]), cls: "line-amber" }]))),
+              { v: spo2Lines[1], label: t().spo2Line(spo2Lines[1]), cls: "line-amber" }], thresholds))),
       el("section", { class: "panel" }, el("h2", { text: t().days }),
-        table("days-table", [t().day, t().flag, t().tempMax, t().spo2Min, t().reports],
-          days.days.map((d) => el("tr", { class: d.flag ? `row-${d.flag}` : null },
-            el("td", { text: d.date }), flagCell(d.flag),
+        table("days-table", [t().day, t().flag, t().tempMax, t().spo2Min, t().reasons, t().reports],
+          days.days.map((d) => el("tr", { class: d.flag ? `row-${d.flag}` : null, "data-date": d.date },
+            el("td", { text: d.date }), flagCell(d.flag, d.reports > 0),
             el("td", { class: "num", text: fmtTemp(d.temperature_max) }),
             el("td", { class: "num", text: fmtNum(d.spo2_min) }),
+            el("td", { class: "reasons-cell" }, reasonList(ui, reasonsOf(d.date), thresholds)),
             el("td", { class: "num", text: String(d.reports) }))))),
+      answersPanel(ui, days.days, days.reports, thresholds),
       patientForm(p, slotList, false),
       el("section", { class: "panel", id: "call-history" }, el("h2", { text: t().history }),
         calls.attempts.length
@@ -263,56 +273,6 @@
               el("td", { text: fmtTime(a.due_at) }), el("td", { text: fmtTime(a.finished_at) }))))
           : el("p", { class: "hint", text: t().noCalls })));
     document.body.dataset.view = "patient";
-  }
-
-  // A line chart of one value per day with threshold lines, as inline SVG.
-  function chart(id, days, key, lo, hi, lines) {
-    const W = 520, H = 220, L = 44, R = 70, T = 12, B = 34;
-    const values = days.map((d) => d[key]).filter((v) => v !== null && v !== undefined);
-    const min = Math.min(lo, ...values, ...lines.map((l) => l.v));
-    const max = Math.max(hi, ...values, ...lines.map((l) => l.v));
-    const x = (i) => L + (days.length > 1 ? (i * (W - L - R)) / (days.length - 1) : 0);
-    const y = (v) => T + ((max - v) * (H - T - B)) / (max - min || 1);
-    const svg = document.createElementNS(SVG, "svg");
-    const add = (tag, attrs, text) => {
-      const n = document.createElementNS(SVG, tag);
-      for (const [k, v] of Object.entries(attrs)) n.setAttribute(k, v);
-      if (text !== undefined) n.textContent = text;
-      svg.append(n);
-      return n;
-    };
-    svg.setAttribute("id", id);
-    svg.setAttribute("class", "chart");
-    svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
-    svg.setAttribute("role", "img");
-    add("rect", { x: L, y: T, width: W - L - R, height: H - T - B, class: "plot" });
-    const step = max - min > 8 ? 5 : 1;
-    for (let v = Math.ceil(min / step) * step; v <= max; v += step) {
-      add("line", { x1: L, x2: W - R, y1: y(v), y2: y(v), class: "gridline" });
-      add("text", { x: L - 6, y: y(v) + 4, class: "axis", "text-anchor": "end" }, String(v));
-    }
-    days.forEach((d, i) => {
-      if (i % 2 === 0 || days.length <= 5) add("text", { x: x(i), y: H - 10, class: "axis", "text-anchor": "middle" }, d.date.slice(5));
-    });
-    for (const l of lines) {
-      add("line", { x1: L, x2: W - R, y1: y(l.v), y2: y(l.v), class: `threshold ${l.cls}`, "data-threshold": l.v });
-      add("text", { x: W - R + 4, y: y(l.v) + 4, class: `axis ${l.cls}` }, l.label);
-    }
-    let path = "";
-    days.forEach((d, i) => {
-      const v = d[key];
-      if (v === null || v === undefined) return;
-      path += `${path && days[i - 1] && days[i - 1][key] != null ? "L" : "M"}${x(i)},${y(v)} `;
-      add("circle", { cx: x(i), cy: y(v), r: 4, class: `point flag-${d.flag || "none"}` })
-        .append(Object.assign(document.createElementNS(SVG, "title"), { textContent: `${d.date}: ${v}` }));
-    });
-    if (path) {
-      const line = document.createElementNS(SVG, "path");
-      line.setAttribute("d", path);
-      line.setAttribute("class", "series");
-      svg.insertBefore(line, svg.querySelector("circle"));
-    }
-    return svg;
   }
 
   // The call settings of patient `p` (PATCH), or with `isNew` the registration form of a new

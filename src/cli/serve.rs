@@ -63,12 +63,35 @@ fn serve(config: Config, demo_patients: Option<&'static str>) -> Result<(), CliE
     })
 }
 
-/// The demo patients (`demo/patients.csv`), loaded into the store at every demo start.
+mod demo;
+
+/// The demo patients (`demo/patients.csv`), imported at a demo start into a store without
+/// patients, their observation periods moved to cover today.
 const DEMO_PATIENTS: &str = include_str!("../../demo/patients.csv");
 
-/// `carecall demo`: the engine on the embedded store with demo patients, and how to call it.
+/// `carecall demo`: the engine on the embedded store with demo patients and a demo staff
+/// account, and how to call it and log in. A restart keeps what is in the store.
 pub fn demo(config: Config) -> Result<(), CliError> {
+    let today = config.schedule.local(carecall::clock::wall_now()).0;
+    let prepared = demo::prepare(&config, DEMO_PATIENTS, today)?;
+    if prepared.imported {
+        println!("Demo patients imported into the empty store (observation periods moved to cover today, {today}).");
+    } else {
+        println!("The store already has patients: kept them as they are (demo patients are imported only into a store without patients).");
+    }
     println!("Demo patients (HER-SYS ID, birthday MMDD, language): 12345678 0415 ja, 23456789 0702 pt, 34567890 1224 en, 45678901 0308 zh-CN");
+    let listen = config.http_listen;
+    let host = if listen.ip().is_unspecified() {
+        std::net::SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), listen.port())
+    } else {
+        listen
+    };
+    println!(
+        "Staff page: http://{host}/staff — demo login: {} / {} (fictional demo account, demo only{})",
+        demo::DEMO_USER,
+        demo::DEMO_PASSWORD,
+        if prepared.account_created { "" } else { "; it existed already and was left unchanged" },
+    );
     println!(
         "carecall demo: Health Call line at sip:healthcall@{} (UDP and TCP).\n\
          Call it from this machine, for example with SIPp:\n  \
@@ -78,7 +101,7 @@ pub fn demo(config: Config) -> Result<(), CliError> {
          Stop with Ctrl-C.",
         config.sip.listen, config.sip.listen
     );
-    serve(config, Some(DEMO_PATIENTS))
+    serve(config, None)
 }
 
 async fn wait_for_stop() {

@@ -56,7 +56,7 @@ pub async fn today_list(
 }
 
 /// `GET /api/v1/reports/non-reporters`: patients under observation on the day with no
-/// complete report that day.
+/// complete report that day (a patient outside their period is not expected to report).
 pub async fn non_reporters(
     State(state): State<AppState>,
     auth: Auth,
@@ -68,7 +68,7 @@ pub async fn non_reporters(
         .day_overview(auth.scope(), day)
         .await?
         .into_iter()
-        .filter(|r| !r.reported)
+        .filter(|r| !r.reported && !r.outside_period)
         .collect();
     let ids: Vec<PatientId> = rows.iter().map(|r| r.patient).collect();
     auth.audit(
@@ -134,6 +134,7 @@ pub async fn patient_days(
     if let Value::Array(items) = &mut listed {
         for (item, r) in items.iter_mut().zip(&reports) {
             item["date"] = json!(zone.local(r.started_at).0.to_string());
+            item["items"] = answer_items(r);
         }
     }
     Ok(Json(json!({
@@ -362,6 +363,28 @@ fn day_summary(date: Date, reports: &[&ReportExport]) -> Value {
     })
 }
 
+/// Every answer of a report in SPEC order as `{question, value, state}`: `state` tells an
+/// answer (`answered`) from SpO2 `not_measured` and `unanswered` (no valid input), which the
+/// export's `answers` object both writes as null.
+fn answer_items(report: &ReportExport) -> Value {
+    let items: Vec<Value> = report
+        .answers
+        .iter()
+        .map(|a| {
+            let (value, state) = match a.value {
+                AnswerValue::TemperatureTenths(t) => (json!(f64::from(t) / 10.0), "answered"),
+                AnswerValue::Spo2(Some(s)) => (json!(s), "answered"),
+                AnswerValue::Spo2(None) => (Value::Null, "not_measured"),
+                AnswerValue::Symptom(s) => (json!(s.label()), "answered"),
+                AnswerValue::YesNo(b) => (json!(if b { "yes" } else { "no" }), "answered"),
+                AnswerValue::Unanswered => (Value::Null, "unanswered"),
+            };
+            json!({ "question": a.question, "value": value, "state": state })
+        })
+        .collect();
+    Value::Array(items)
+}
+
 fn day_row_json(r: &DayRow) -> Value {
     json!({
         "patient_id": r.patient.0,
@@ -370,6 +393,7 @@ fn day_row_json(r: &DayRow) -> Value {
         "flag": r.flag.map(Flag::label),
         "flag_reasons": r.flag_reasons,
         "reported": r.reported,
+        "outside_period": r.outside_period,
         "reports": r.reports,
         "temperature": r.temperature.map(|t| json!({ "value": f64::from(t.value) / 10.0, "at": utc(t.at) })),
         "spo2": r.spo2.map(|s| json!({ "value": s.value, "at": utc(s.at) })),

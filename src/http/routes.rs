@@ -18,6 +18,7 @@ pub fn table() -> Vec<(&'static str, &'static str, MethodRouter<AppState>)> {
         ("GET", "/staff", get(pages::staff_html)),
         ("GET", "/staff/staff.js", get(pages::staff_js)),
         ("GET", "/staff/staff-text.js", get(pages::staff_text_js)),
+        ("GET", "/staff/staff-views.js", get(pages::staff_views_js)),
         ("GET", "/staff/style.css", get(pages::style_css)),
         ("GET", "/simulator", get(simulator::html)),
         ("GET", "/simulator/simulator.js", get(simulator::js)),

@@ -100,6 +100,11 @@ impl SimContext {
                     hersys_id: id.to_owned(),
                     birthday: birthday.to_owned(),
                 }),
+            thresholds: protocol::ThresholdsView {
+                fever_tenths: self.flag_rules.fever_tenths,
+                spo2_at_or_below: self.flag_rules.spo2_at_or_below,
+                spo2_with_breathlessness_below: self.flag_rules.spo2_with_breathlessness_below,
+            },
         }
     }
 }

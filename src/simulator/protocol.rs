@@ -15,7 +15,9 @@
 //!
 //! ```json
 //! {"type": "hello", "dialplans": ["automatic_call", "health_call"], "languages": ["ja", …],
-//!  "demo_identity": {"hersys_id": "12345678", "birthday": "0415"}}
+//!  "demo_identity": {"hersys_id": "12345678", "birthday": "0415"},
+//!  "thresholds": {"fever_tenths": 375, "spo2_at_or_below": 93,
+//!                 "spo2_with_breathlessness_below": 96}}
 //! {"type": "play", "play": 3, "prompts": [{"id": "q_temperature", "lang": "ja",
 //!   "text": "体温を…", "audio": "/sim/audio/ja/q_temperature.wav"}]}
 //! {"type": "stop_playback"}
@@ -93,6 +95,8 @@ pub enum SimEvent {
         languages: Vec<Language>,
         /// A demo patient to identify as on Health Call.
         demo_identity: Option<DemoIdentityView>,
+        /// The flag thresholds, for the words of the flag reasons.
+        thresholds: ThresholdsView,
     },
     /// Queue these prompts after whatever is playing.
     Play {
@@ -164,6 +168,17 @@ pub enum SimEvent {
         /// What was wrong.
         message: String,
     },
+}
+
+/// The configured flag thresholds (the page words a reason such as `fever` with them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ThresholdsView {
+    /// Red at or above this temperature, in tenths of °C.
+    pub fever_tenths: u16,
+    /// Red when SpO2 is at or below this.
+    pub spo2_at_or_below: u8,
+    /// Red when SpO2 is below this with breathlessness.
+    pub spo2_with_breathlessness_below: u8,
 }
 
 /// The demo identity shown on the page.

@@ -3,7 +3,9 @@
 //!
 //! The day is given as local date plus its UTC bounds (the caller converts with the
 //! schedule's time zone); a patient is on the day's list when the day is inside their
-//! observation period. A patient "reported" on a day when a complete report started in it.
+//! observation period, or when a report of theirs started that day (then marked
+//! [`DayRow::outside_period`]: nothing a patient reports is left off the list). A patient
+//! "reported" on a day when a complete report started in it.
 
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
@@ -57,6 +59,9 @@ pub struct DayRow {
     pub flag_reasons: Vec<String>,
     /// A complete report started on the day.
     pub reported: bool,
+    /// The day is outside the patient's observation period (they are listed because a report
+    /// of theirs started that day).
+    pub outside_period: bool,
     /// Reports started on the day (complete or not).
     pub reports: usize,
     /// The latest temperature (tenths of °C) up to the day's end, within ten days.
@@ -66,8 +71,10 @@ pub struct DayRow {
 }
 
 impl Store {
-    /// The day's list for the patients of `scope` under observation on `day.date`, sorted
-    /// red, then amber, then the rest (reporters before non-reporters), then by HER-SYS ID.
+    /// The day's list for the patients of `scope` under observation on `day.date` and every
+    /// other patient of `scope` with a report started on the day (marked outside the period),
+    /// sorted red, then amber, then the rest (reporters before non-reporters), then by HER-SYS
+    /// ID.
     pub async fn day_overview(
         &self,
         scope: CentreScope,
@@ -78,15 +85,26 @@ impl Store {
         let mut rows: Vec<DayRow> = Vec::new();
         on_pool!(self, pool => {
             let patients = sqlx::query(
-                "SELECT id, hersys_id, name FROM patients \
-                 WHERE ($1 IS NULL OR health_center_id = $1) \
-                 AND observation_start <= date($2) AND observation_end >= date($2)",
+                "SELECT p.id, p.hersys_id, p.name, CAST(p.observation_start AS TEXT) AS obs_start, \
+                 CAST(p.observation_end AS TEXT) AS obs_end FROM patients p \
+                 WHERE ($1 IS NULL OR p.health_center_id = $1) \
+                 AND ((p.observation_start <= date($2) AND p.observation_end >= date($2)) \
+                 OR EXISTS (SELECT 1 FROM reports r WHERE r.patient_id = p.id \
+                 AND r.started_at >= $3 AND r.started_at < $4))",
             )
             .bind(scope.bind())
             .bind(day.date.to_string())
+            .bind(start)
+            .bind(end)
             .fetch_all(pool)
             .await?;
             for p in patients {
+                let date = |column: &'static str| -> Result<Date, StoreError> {
+                    p.try_get::<String, _>(column)?
+                        .parse()
+                        .map_err(|_| StoreError::Corrupt { table: "patients", column })
+                };
+                let in_period = (date("obs_start")?..=date("obs_end")?).contains(&day.date);
                 rows.push(DayRow {
                     patient: PatientId(p.try_get("id")?),
                     hersys_id: Redacted::new(p.try_get("hersys_id")?),
@@ -94,6 +112,7 @@ impl Store {
                     flag: None,
                     flag_reasons: Vec::new(),
                     reported: false,
+                    outside_period: !in_period,
                     reports: 0,
                     temperature: None,
                     spo2: None,
@@ -261,6 +280,7 @@ mod tests {
             flag,
             flag_reasons: Vec::new(),
             reported,
+            outside_period: false,
             reports: usize::from(flag.is_some()),
             temperature: None,
             spo2: None,

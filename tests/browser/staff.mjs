@@ -70,9 +70,38 @@ try {
   check(flags.every((f, i) => i === 0 || rank[flags[i - 1]] <= rank[f]), `rows ordered red, amber, rest: ${flags}`);
   check(await page.locator("#non-reporters").isVisible(), "the non-reporters section is shown");
   await page.selectOption("#filter-flag", "red");
-  check((await page.locator("#today-table tbody tr[data-flag]").count()) === 1, "the red filter leaves one row");
+  check((await page.locator("#today-table tbody tr[data-flag]").count()) === 2, "the red filter leaves the two red rows");
   await page.selectOption("#filter-flag", "");
+
+  // Issue 11: a report from outside the observation period is listed, marked; reasons are
+  // words, never codes; the live calls panel hides itself while the server has no such route.
+  const CODE = /\b(fever|spo2_low|spo2_low_breathless|consciousness|callback|symptom:|unanswered:)/;
+  const outside = page.locator("#today-table tbody tr[data-outside=true]");
+  check((await outside.count()) === 1, "the report of a patient whose observation ended is on today's list");
+  check((await outside.getAttribute("data-flag")) === "red", "the outside-period report is red, among the red rows");
+  check((await outside.locator(".badge.outside").textContent()) === "観察期間外", "it is marked 観察期間外");
+  const redReasons = await first.locator(".reasons-cell").textContent();
+  check(redReasons.includes("発熱 37.5℃以上") && redReasons.includes("SpO2低下（93%以下）") && redReasons.includes("咳・鼻水"),
+    `the red row's reasons are words: ${redReasons}`);
+  const outsideReasons = await outside.locator(".reasons-cell").textContent();
+  check(outsideReasons.includes("折り返し電話希望") && outsideReasons.includes("未回答：息苦しさ"), `the outside row's reasons: ${outsideReasons}`);
+  check(!CODE.test(await page.textContent("#today-table")), "no reason code on today's list (Japanese)");
+  check((await page.locator("#non-reporters-table tr[data-outside]").count()) === 0, "the outside-period patient is not a non-reporter");
+  await page.waitForSelector("#live-calls[data-state]", { state: "attached" });
+  const live = await page.getAttribute("#live-calls", "data-state");
+  check(live === "shown" ? await page.locator("#live-calls").isVisible() : await page.locator("#live-calls").isHidden(),
+    `the live calls panel is shown with the route, hidden without it (${live})`);
   await shot("02-today");
+  await page.click("#ui-lang");
+  await page.waitForSelector("html[lang=en] body[data-view=today]");
+  const todayEn = await page.textContent("#today-table");
+  check(todayEn.includes("Fever 37.5 °C or higher") && todayEn.includes("Asks to be called back") &&
+    todayEn.includes("Unanswered: Breathlessness") && todayEn.includes("outside observation period"),
+  "today's list in English: reasons as words, the outside-period mark");
+  check(!CODE.test(todayEn), "no reason code on today's list (English)");
+  await shot("02-today-en");
+  await page.click("#ui-lang");
+  await page.waitForSelector("html[lang=ja] body[data-view=today]");
 
   // The patient page with both charts and their threshold lines.
   const redHref = await first.locator("a.patient-link").getAttribute("href");
@@ -87,7 +116,67 @@ try {
   check((await temperature.locator("circle.point").count()) >= 1, "today's temperature is plotted");
   check((await page.locator("#days-table tbody tr").count()) === 10, "the 10-day table has 10 rows");
   check(await page.locator("#number-blocked").isVisible(), "a number reported as wrong is marked for staff");
+  // Days without a report say so (grey), never the green "fine" badge; each day's answers.
+  const dayFlags = await page.locator("#days-table tbody tr .flag").evaluateAll((b) => b.map((x) => [x.dataset.flag, x.textContent]));
+  check(dayFlags.slice(0, 9).every(([f, text]) => f === "noreport" && text === "報告なし"), `days without a report: 報告なし (${dayFlags})`);
+  check(dayFlags[9][0] === "red", "today is red");
+  check((await page.locator("#days-table [data-flag=none]").count()) === 0, "no green badge on a day without a report");
+  const todayCol = (q) => page.locator(`#answers-table tr[data-question=${q}] td:not(.no-report)`).first();
+  check((await todayCol("temperature").textContent()) === "39.0℃", "today's temperature in the answers table");
+  check((await todayCol("spo2").textContent()) === "92%", "today's SpO2 in the answers table");
+  check((await todayCol("cough").textContent()) === "はい", "today's cough answer in words");
+  check((await page.locator("#answers-table th.no-report").count()) === 9, "nine days without a report in the answers table");
+  const patientText = await page.textContent("#view");
+  check(patientText.includes("発熱 37.5℃以上") && !CODE.test(await page.textContent("#days-table")) &&
+    !CODE.test(await page.textContent("#answers-table")), "the patient page words the reasons (Japanese)");
+  // Charts: a tick per day, legible axis text, points coloured by their own threshold, the
+  // newest point inside the plot.
+  for (const svg of [temperature, spo2]) {
+    check((await svg.locator("line.tick").count()) === 10, "a tick for every day");
+    const size = await svg.locator("text.axis").first().evaluate((n) => parseFloat(getComputedStyle(n).fontSize));
+    check(size >= 13, `axis text is legible (${size}px in the chart's units)`);
+    const inside = await svg.evaluate((s) => {
+      const plot = s.querySelector("rect.plot").getBBox();
+      return [...s.querySelectorAll("circle.point")].every((c) => {
+        const b = c.getBBox();
+        return b.x >= plot.x && b.x + b.width <= plot.x + plot.width && b.y >= plot.y - 1;
+      });
+    });
+    check(inside, "every point, the newest too, is drawn whole inside the plot");
+  }
+  check((await temperature.locator("circle.point.flag-red").count()) === 1, "39.0 °C is red by the fever line");
   await shot("03-patient");
+  await page.click("#ui-lang");
+  await page.waitForSelector("html[lang=en] body[data-view=patient]");
+  const patientEn = await page.textContent("#view");
+  check(patientEn.includes("Fever 37.5 °C or higher") && patientEn.includes("Cough or runny nose") && patientEn.includes("no report"),
+    "the patient page in English: reasons and questions as words, days without a report");
+  check(!CODE.test(await page.textContent("#answers-table")), "no reason code on the patient page (English)");
+  await shot("03-patient-en");
+  await page.click("#ui-lang");
+  await page.waitForSelector("html[lang=ja] body[data-view=patient]");
+
+  // The outside-period patient's page: "not measured" and "unanswered" told apart.
+  await page.goto(`${base}/staff#/today`);
+  await page.waitForSelector("body[data-view=today]");
+  await page.locator("#today-table tbody tr[data-outside=true] a.patient-link").click();
+  await page.waitForSelector("body[data-view=patient]");
+  check((await todayCol("spo2").textContent()) === "未測定", "SpO2 # alone: 未測定");
+  check((await todayCol("breath").textContent()) === "未回答", "no valid input: 未回答");
+  check((await todayCol("spo2").getAttribute("data-state")) === "not_measured" &&
+    (await todayCol("breath").getAttribute("data-state")) === "unanswered", "the two are told apart");
+  const oTemp = page.locator("svg#chart-temperature circle.point");
+  check((await oTemp.getAttribute("class")).includes("flag-none"), "a normal 36.6 °C of a red report is not coloured red or amber");
+  await shot("03b-patient-outside");
+  await page.click("#ui-lang");
+  await page.waitForSelector("html[lang=en] body[data-view=patient]");
+  check((await todayCol("spo2").textContent()) === "not measured" && (await todayCol("breath").textContent()) === "unanswered",
+    "English: not measured vs unanswered");
+  await shot("03b-patient-outside-en");
+  await page.click("#ui-lang");
+  await page.waitForSelector("html[lang=ja] body[data-view=patient]");
+  await page.goto(`${base}/staff${redHref}`);
+  await page.waitForSelector("body[data-view=patient]");
 
   // Call settings: a bad change is refused per field, a good one is saved.
   const boxes = page.locator("#call-times input[name=call_times]");
@@ -217,7 +306,8 @@ try {
   await page.selectOption("#language", "ja");
   await page.check("#no-audio");
   await page.click("#start");
-  const keys = ["1", "3", "7", "2", "1", "9", "8", "hash", "1", ...Array(10).fill("2")];
+  // Cough yes (amber) and a callback request (red), so the flag has reasons to word.
+  const keys = ["1", "3", "7", "2", "1", "9", "8", "hash", "1", "2", "1", ...Array(7).fill("2"), "1"];
   for (const key of keys) {
     // Wait until the call waits for a key (prompts done), then press it.
     await page.waitForFunction(() => document.getElementById("timer").textContent !== "—");
@@ -228,7 +318,16 @@ try {
   const answers = await page.locator("#answers tr").count();
   check(answers === 12, `a whole automatic call completed with 12 answers (${answers})`);
   check((await page.textContent("#answers tr[data-question=temperature] td:last-child")) === "37.2", "temperature 37.2 heard");
+  const simFlag = await page.textContent("#flag");
+  check(simFlag.includes("折り返し電話希望") && simFlag.includes("咳・鼻水") && !CODE.test(simFlag), `the simulator words the reasons: ${simFlag}`);
+  check((await page.textContent("#answers tr[data-question=cough] td:last-child")) === "はい", "the simulator words a yes");
   await shot("12-simulator");
+  await page.click("#ui-lang");
+  await page.waitForSelector("html[lang=en]");
+  const simFlagEn = await page.textContent("#flag");
+  check(simFlagEn.includes("Asks to be called back") && simFlagEn.includes("Cough or runny nose") && !CODE.test(simFlagEn),
+    `the simulator in English: ${simFlagEn}`);
+  await shot("13-simulator-en");
 
   check(foreign.length === 0, `no request left the server (${foreign.join(", ")})`);
   check(pageErrors.length === 0, `no script error on the pages (${pageErrors.join("; ")})`);
