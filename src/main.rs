@@ -69,6 +69,13 @@ enum Command {
         #[arg(long, global = true)]
         config: Option<PathBuf>,
     },
+    /// Reload dialplans and prompts in the running engine (as SIGHUP does); calls in progress
+    /// keep theirs. A set that fails the checks is refused, and why is printed.
+    Reload {
+        /// Configuration file (default: ./carecall.toml if present, else built-in defaults).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
     /// Benchmark: an in-process engine under many concurrent SIP+RTP calls with DTMF.
     Loadgen(cli::loadgen::Args),
     /// Benchmark: planning and claiming one slot of many patients on a real store.
@@ -107,6 +114,13 @@ enum CallsCommand {
         #[arg(long, default_value_t = 120)]
         wait: u64,
     },
+    /// This node's live calls (direction, dialplan step, duration, trunk), asked of the
+    /// running `carecall serve` through its control socket.
+    List {
+        /// Machine-readable JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -144,7 +158,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     carecall::runtime::telemetry::init();
     let result = match cli.command {
-        Command::Serve { config } => load(config.as_deref()).and_then(cli::serve::run),
+        Command::Serve { config } => {
+            load(config.as_deref()).and_then(|c| cli::serve::run(c, config_path(config.as_deref())))
+        }
         Command::Demo { config } => load(config.as_deref()).and_then(cli::serve::demo),
         Command::Check { config } => load(config.as_deref()).and_then(cli::check::run),
         Command::Patients { command, config } => {
@@ -161,6 +177,7 @@ fn main() -> ExitCode {
         Command::Calls { command, config } => load(config.as_deref()).and_then(|c| match command {
             CallsCommand::Plan { date } => cli::calls::plan(c, date),
             CallsCommand::Now { hersys_id, wait } => cli::calls::now(c, hersys_id, wait),
+            CallsCommand::List { json } => cli::live::list(c, json),
         }),
         Command::Staff { command, config } => load(config.as_deref()).and_then(|c| match command {
             StaffCommand::Add {
@@ -169,6 +186,7 @@ fn main() -> ExitCode {
                 centre,
             } => cli::staff::add(c, username, role, centre),
         }),
+        Command::Reload { config } => load(config.as_deref()).and_then(cli::live::reload),
         Command::Loadgen(args) => cli::loadgen::run(args),
         Command::Schedbench(args) => cli::schedbench::run(args),
     };
@@ -178,6 +196,15 @@ fn main() -> ExitCode {
             eprintln!("carecall: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// The file [`load`] reads, `None` for the built-in defaults.
+fn config_path(path: Option<&Path>) -> Option<PathBuf> {
+    match path {
+        Some(p) => Some(p.to_owned()),
+        None if Path::new("carecall.toml").exists() => Some(PathBuf::from("carecall.toml")),
+        None => None,
     }
 }
 

@@ -197,6 +197,7 @@ struct RawCalls {
     attempt_lease_s: u64,
     node_id: Option<String>,
     automatic_calls: bool,
+    control_socket: Option<String>,
 }
 
 impl Default for RawCalls {
@@ -211,6 +212,7 @@ impl Default for RawCalls {
             attempt_lease_s: 600,
             node_id: None,
             automatic_calls: true,
+            control_socket: None,
         }
     }
 }
@@ -456,6 +458,7 @@ impl RawConfig {
                 attempt_lease: Duration::from_secs(self.calls.attempt_lease_s),
                 node_id: self.calls.node_id.clone().unwrap_or_else(default_node_id),
                 automatic_calls: self.calls.automatic_calls,
+                control_socket: control_socket_path(&self.calls, &self.store),
             },
             schedule,
             store_url: self.store.url.clone(),
@@ -580,6 +583,22 @@ fn journal_path(store: &RawStore) -> std::path::PathBuf {
         Some(file) => std::path::PathBuf::from(format!("{file}.journal")),
         None => std::path::PathBuf::from("carecall.journal"),
     }
+}
+
+/// `[calls] control_socket`, or by default the SQLite file's name plus `.ctl` (beside it,
+/// like the journal), or `carecall.ctl` for PostgreSQL.
+fn control_socket_path(calls: &RawCalls, store: &RawStore) -> std::path::PathBuf {
+    if let Some(path) = &calls.control_socket {
+        return std::path::PathBuf::from(path);
+    }
+    let journal = journal_path(&RawStore {
+        journal: None,
+        url: store.url.clone(),
+        ..RawStore::default()
+    });
+    let journal = journal.to_string_lossy();
+    let base = journal.strip_suffix(".journal").unwrap_or("carecall");
+    std::path::PathBuf::from(format!("{base}.ctl"))
 }
 
 fn resolve(base: &Path, dir: &str) -> std::path::PathBuf {
