@@ -585,19 +585,15 @@ fn journal_path(store: &RawStore) -> std::path::PathBuf {
     }
 }
 
-/// `[calls] control_socket`, or by default the SQLite file's name plus `.ctl` (beside it,
-/// like the journal), or `carecall.ctl` for PostgreSQL.
+/// `[calls] control_socket`, or by default beside the journal, named like it with `.ctl`
+/// for `.journal`: the SQLite file's name plus `.ctl`, or `carecall.ctl` for PostgreSQL (a
+/// node given its own journal gets its own socket too).
 fn control_socket_path(calls: &RawCalls, store: &RawStore) -> std::path::PathBuf {
     if let Some(path) = &calls.control_socket {
         return std::path::PathBuf::from(path);
     }
-    let journal = journal_path(&RawStore {
-        journal: None,
-        url: store.url.clone(),
-        ..RawStore::default()
-    });
-    let journal = journal.to_string_lossy();
-    let base = journal.strip_suffix(".journal").unwrap_or("carecall");
+    let journal = journal_path(store).to_string_lossy().into_owned();
+    let base = journal.strip_suffix(".journal").unwrap_or(&journal);
     std::path::PathBuf::from(format!("{base}.ctl"))
 }
 

@@ -195,6 +195,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_socket_is_beside_the_journal_by_default() {
+        let parse = |text: &str| crate::config::Config::parse(text, Path::new("c.toml")).unwrap();
+        let socket = |text: &str| parse(text).calls.control_socket;
+        assert_eq!(socket(""), PathBuf::from("carecall.db.ctl"));
+        let abs = "[store]\nurl = \"sqlite:///var/lib/carecall/c.db?mode=rwc\"\n";
+        assert_eq!(socket(abs), PathBuf::from("/var/lib/carecall/c.db.ctl"));
+        let pg = "[store]\nurl = \"postgres://u@h/db\"\n";
+        assert_eq!(socket(pg), PathBuf::from("carecall.ctl"));
+        let own = "[store]\nurl = \"postgres://u@h/db\"\njournal = \"/var/lib/n2/n2.journal\"\n";
+        assert_eq!(socket(own), PathBuf::from("/var/lib/n2/n2.ctl"));
+        let set = "[calls]\ncontrol_socket = \"/run/carecall/ctl\"\n";
+        assert_eq!(socket(set), PathBuf::from("/run/carecall/ctl"));
+    }
+
+    #[test]
     fn requests_are_answered_on_an_owner_only_socket_removed_at_the_end() {
         use std::os::unix::fs::PermissionsExt as _;
         let dir = std::env::temp_dir().join(format!("carecall-ctl-{}", std::process::id()));
