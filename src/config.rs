@@ -138,6 +138,9 @@ pub struct CallsConfig {
     pub node_id: String,
     /// Place the automatic calls of `[schedule]` (and calls staff ask for) from this node.
     pub automatic_calls: bool,
+    /// The local control socket `carecall calls list` and `carecall reload` use (by default
+    /// beside the SQLite file: `carecall.db.ctl`; `carecall.ctl` for PostgreSQL).
+    pub control_socket: PathBuf,
 }
 
 /// A carrier trunk: where outbound calls go and where inbound calls may come from.

@@ -73,6 +73,13 @@ enum Command {
         #[arg(long, global = true)]
         config: Option<PathBuf>,
     },
+    /// Reload dialplans and prompts in the running engine (as SIGHUP does); calls in progress
+    /// keep theirs. A set that fails the checks is refused, and why is printed.
+    Reload {
+        /// Configuration file (default: ./carecall.toml if present, else built-in defaults).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
     /// Benchmark: an in-process engine under many concurrent SIP+RTP calls with DTMF.
     Loadgen(cli::loadgen::Args),
     /// Benchmark: planning and claiming one slot of many patients on a real store.
@@ -116,6 +123,13 @@ enum CallsCommand {
         /// Seconds to wait for the outcome.
         #[arg(long, default_value_t = 120)]
         wait: u64,
+    },
+    /// This node's live calls (direction, dialplan step, duration, trunk), asked of the
+    /// running `carecall serve` through its control socket.
+    List {
+        /// Machine-readable JSON instead of a table.
+        #[arg(long)]
+        json: bool,
     },
     /// Call records: export.
     Records {
@@ -179,7 +193,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     carecall::runtime::telemetry::init();
     let result = match cli.command {
-        Command::Serve { config } => load(config.as_deref()).and_then(cli::serve::run),
+        Command::Serve { config } => {
+            load(config.as_deref()).and_then(|c| cli::serve::run(c, config_path(config.as_deref())))
+        }
         Command::Demo { config } => load(config.as_deref()).and_then(cli::serve::demo),
         Command::Check { config, json } => cli::check::run(load(config.as_deref()), json),
         Command::Patients { command, config } => {
@@ -204,6 +220,7 @@ fn main() -> ExitCode {
                         with_numbers,
                     },
             } => cli::records::export(c, since, format, with_numbers),
+            CallsCommand::List { json } => cli::live::list(c, json),
         }),
         Command::Staff { command, config } => load(config.as_deref()).and_then(|c| match command {
             StaffCommand::Add {
@@ -213,6 +230,7 @@ fn main() -> ExitCode {
                 create_centre,
             } => cli::staff::add(c, username, role, centre, create_centre),
         }),
+        Command::Reload { config } => load(config.as_deref()).and_then(cli::live::reload),
         Command::Loadgen(args) => cli::loadgen::run(args),
         Command::Schedbench(args) => cli::schedbench::run(args),
     };
@@ -222,6 +240,15 @@ fn main() -> ExitCode {
             eprintln!("carecall: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// The file [`load`] reads, `None` for the built-in defaults.
+fn config_path(path: Option<&Path>) -> Option<PathBuf> {
+    match path {
+        Some(p) => Some(p.to_owned()),
+        None if Path::new("carecall.toml").exists() => Some(PathBuf::from("carecall.toml")),
+        None => None,
     }
 }
 

@@ -2,6 +2,7 @@
 
 pub mod calls;
 pub mod check;
+pub mod live;
 pub mod loadgen;
 pub mod patients;
 pub mod records;
@@ -77,6 +78,12 @@ pub enum CliError {
     /// A load-generator argument makes no sense.
     #[error("{0}")]
     Usage(&'static str),
+    /// The running engine's control socket could not be reached.
+    #[error(transparent)]
+    Control(#[from] carecall::runtime::ControlError),
+    /// The running engine's answer on the control socket could not be read.
+    #[error("the engine's answer on the control socket could not be read: {0}")]
+    ControlAnswer(serde_json::Error),
 }
 
 /// Opens the configured report store (running its migrations), creating a missing SQLite

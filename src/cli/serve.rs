@@ -1,17 +1,35 @@
 //! `carecall serve` and `carecall demo`.
 
+use std::path::PathBuf;
+use std::sync::Arc;
+
 use carecall::config::Config;
 use carecall::http::{EngineLinks, HttpServer};
-use carecall::runtime::{Assets, Engine};
+use carecall::runtime::{
+    Assets, ControlHandler, ControlRequest, ControlServer, Engine, EngineView, ReloadReport,
+};
 
 use super::CliError;
 
-/// Runs the engine until SIGINT or SIGTERM, then drains calls.
-pub fn run(config: Config) -> Result<(), CliError> {
-    serve(config, None)
-}
-
-fn serve(config: Config, demo_patients: Option<&'static str>) -> Result<(), CliError> {
+/// Runs the engine until SIGINT or SIGTERM, then drains calls. SIGHUP (and `carecall
+/// reload`) loads dialplans and prompts again from `path` (`None`: the built-in defaults).
+pub fn run(config: Config, path: Option<PathBuf>) -> Result<(), CliError> {
+    let store_kind = match config.store_url.split(':').next() {
+        Some("postgres" | "postgresql") => "postgres",
+        Some("sqlite") => "sqlite",
+        _ => "other",
+    };
+    let config_source = path.as_ref().map_or_else(
+        || "built-in defaults".to_owned(),
+        |p| p.display().to_string(),
+    );
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        config = %config_source,
+        store = store_kind,
+        node = %config.calls.node_id,
+        "carecall starting"
+    );
     let started = std::time::Instant::now();
     let assets = Assets::load(&config)?;
     tracing::info!(
@@ -32,34 +50,60 @@ fn serve(config: Config, demo_patients: Option<&'static str>) -> Result<(), CliE
     ));
     runtime.block_on(async move {
         let store = super::open_store(&config).await?;
-        if let Some(demo) = demo_patients {
-            let summary = store
-                .import_patients_csv(demo.as_bytes())
-                .await
-                .map_err(|e| CliError::Import("demo/patients.csv".into(), e))?;
-            tracing::info!(
-                inserted = summary.inserted,
-                updated = summary.updated,
-                "demo patients loaded"
-            );
-        }
         let http_config = config.clone();
+        let running = config.clone();
+        let socket = config.calls.control_socket.clone();
         let engine = Engine::start(config, assets.prompts, flows, Some(store.clone())).await?;
+        let reload = reloader(engine.view(), path, running);
+        let control =
+            ControlServer::start(&socket, control_handler(engine.view(), reload.clone()))?;
         let links = EngineLinks {
             events: Some(engine.subscribe()),
             simulator: Some(simulator),
             alerts: Some(engine.alerts()),
+            engine: Some(engine.view()),
         };
         let http = HttpServer::start(http_config, store, links).await?;
         http.set_ready(true);
         tracing::info!(sip = %engine.sip_addr(), http = %http.local_addr(), "carecall ready");
         carecall::runtime::notify_ready();
-        wait_for_stop().await;
+        wait_for_stop(reload).await;
         tracing::info!(active = engine.active_calls(), "stopping: draining calls");
         http.set_ready(false);
+        drop(control);
         engine.shutdown().await;
         http.shutdown().await;
         Ok(())
+    })
+}
+
+/// Reloads from the configuration file (read again: a broken file is a refused reload) or,
+/// without one, from the running configuration's folders.
+type Reload = Arc<dyn Fn() -> ReloadReport + Send + Sync>;
+
+fn reloader(engine: EngineView, path: Option<PathBuf>, running: Config) -> Reload {
+    Arc::new(move || {
+        let config = match &path {
+            Some(p) => Config::load(p).map_err(|e| e.to_string()),
+            None => Ok(running.clone()),
+        };
+        if let Ok(new) = &config {
+            if new.store_options.flag_rules != running.store_options.flag_rules {
+                // The store assesses every stored answer with the rules it was opened with.
+                tracing::warn!("reload: changed [flags] rules take effect at the next restart");
+            }
+        }
+        engine.reload(config)
+    })
+}
+
+fn control_handler(view: EngineView, reload: Reload) -> ControlHandler {
+    Arc::new(move |request| {
+        let body = match request {
+            ControlRequest::Calls => serde_json::to_string(&view.live_calls()),
+            ControlRequest::Reload => serde_json::to_string(&reload()),
+        };
+        body.unwrap_or_else(|_| r#"{"error":"answer not serialisable"}"#.to_owned())
     })
 }
 
@@ -101,20 +145,29 @@ pub fn demo(config: Config) -> Result<(), CliError> {
          Stop with Ctrl-C.",
         config.sip.listen, config.sip.listen
     );
-    serve(config, None)
+    run(config, None)
 }
 
-async fn wait_for_stop() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
+/// Waits for SIGINT or SIGTERM; each SIGHUP meanwhile reloads (on a blocking thread, calls
+/// go on).
+async fn wait_for_stop(reload: Reload) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut hup)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::hangup()),
+    ) else {
+        let _ = tokio::signal::ctrl_c().await;
+        return;
+    };
+    loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => return,
+            _ = term.recv() => return,
+            _ = hup.recv() => {
+                tracing::info!("SIGHUP: reloading dialplans and prompts");
+                let reload = reload.clone();
+                let _ = tokio::task::spawn_blocking(move || reload()).await;
             }
-            return;
         }
     }
-    let _ = tokio::signal::ctrl_c().await;
 }

@@ -177,6 +177,7 @@ pub(super) struct RawCalls {
     attempt_lease_s: u64,
     node_id: Option<String>,
     automatic_calls: bool,
+    control_socket: Option<String>,
 }
 
 impl Default for RawCalls {
@@ -191,6 +192,7 @@ impl Default for RawCalls {
             attempt_lease_s: 600,
             node_id: None,
             automatic_calls: true,
+            control_socket: None,
         }
     }
 }
@@ -317,6 +319,18 @@ fn journal_path(store: &RawStore) -> std::path::PathBuf {
         Some(file) => std::path::PathBuf::from(format!("{file}.journal")),
         None => std::path::PathBuf::from("carecall.journal"),
     }
+}
+
+/// `[calls] control_socket`, or by default beside the journal, named like it with `.ctl`
+/// for `.journal`: the SQLite file's name plus `.ctl`, or `carecall.ctl` for PostgreSQL (a
+/// node given its own journal gets its own socket too).
+fn control_socket_path(calls: &RawCalls, store: &RawStore) -> std::path::PathBuf {
+    if let Some(path) = &calls.control_socket {
+        return std::path::PathBuf::from(path);
+    }
+    let journal = journal_path(store).to_string_lossy().into_owned();
+    let base = journal.strip_suffix(".journal").unwrap_or(&journal);
+    std::path::PathBuf::from(format!("{base}.ctl"))
 }
 
 fn resolve(base: &Path, dir: &str) -> std::path::PathBuf {

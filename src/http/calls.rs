@@ -1,5 +1,6 @@
 //! Call handlers over the scheduler's store API: ask for a call now, a patient's call
-//! history (every attempt and its outcome), and the day's slot backlog.
+//! history (every attempt and its outcome), the day's slot backlog, and this node's live
+//! calls.
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -12,6 +13,7 @@ use crate::clock;
 use crate::report::date::Date;
 use crate::report::Slot;
 use crate::runtime::scheduler::{day_plan, CALL_NOW_WINDOW};
+use crate::runtime::LiveList;
 use crate::store::AttemptRow;
 
 use super::auth::Auth;
@@ -124,6 +126,18 @@ pub async fn backlog(
         "call_times": state.store().options().call_times.iter().map(ToString::to_string).collect::<Vec<_>>(),
         "slots": items,
     })))
+}
+
+/// `GET /api/v1/calls/active`: this node's live calls (direction, dialplan, step, trunk,
+/// answered, start, duration; no personal data), for any logged-in staff member.
+pub async fn active(State(state): State<AppState>, _auth: Auth) -> Json<LiveList> {
+    Json(match state.engine() {
+        Some(engine) => engine.live_calls(),
+        None => LiveList {
+            node_id: state.config().calls.node_id.clone(),
+            calls: Vec::new(),
+        },
+    })
 }
 
 fn attempt_json(r: &AttemptRow) -> Value {

@@ -18,7 +18,9 @@ use tokio::sync::broadcast;
 
 use crate::call::Direction;
 use crate::clock;
+use crate::rtp::DigitMethod;
 use crate::runtime::CallEvent;
+use crate::sip::outcome::Disposition;
 
 use super::AppState;
 
@@ -194,11 +196,17 @@ fn render(state: &AppState) -> String {
     let family = |name: &str, kind: &str, help: &str, out: &mut String| {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
     };
-    family("carecall_build_info", "gauge", "Build version.", &mut out);
+    family(
+        "carecall_build_info",
+        "gauge",
+        "Build version and git revision.",
+        &mut out,
+    );
     let _ = writeln!(
         out,
-        "carecall_build_info{{version=\"{}\"}} 1",
-        env!("CARGO_PKG_VERSION")
+        "carecall_build_info{{version=\"{}\",revision=\"{}\"}} 1",
+        env!("CARGO_PKG_VERSION"),
+        env!("CARECALL_GIT_REVISION")
     );
     family(
         "carecall_up_ready",
@@ -229,11 +237,14 @@ fn render(state: &AppState) -> String {
             "Call legs ended, by direction and disposition.",
             &mut out,
         );
-        for ((direction, disposition), n) in &f.calls {
-            let _ = writeln!(
-                out,
-                "carecall_calls_total{{direction=\"{direction}\",disposition=\"{disposition}\"}} {n}"
-            );
+        for direction in [Direction::Inbound, Direction::Outbound].map(Direction::label) {
+            for disposition in Disposition::ALL.map(Disposition::label) {
+                let n = f.calls.get(&(direction, disposition)).copied().unwrap_or(0);
+                let _ = writeln!(
+                    out,
+                    "carecall_calls_total{{direction=\"{direction}\",disposition=\"{disposition}\"}} {n}"
+                );
+            }
         }
         family(
             "carecall_call_duration_seconds",
@@ -258,7 +269,13 @@ fn render(state: &AppState) -> String {
             "Digits received, by method.",
             &mut out,
         );
-        for (method, n) in &f.digits {
+        let methods = [
+            DigitMethod::Rfc4733,
+            DigitMethod::SipInfo,
+            DigitMethod::Inband,
+        ];
+        for method in methods.map(DigitMethod::label) {
+            let n = f.digits.get(method).copied().unwrap_or(0);
             let _ = writeln!(out, "carecall_dtmf_digits_total{{method=\"{method}\"}} {n}");
         }
         family(
@@ -366,14 +383,14 @@ fn render(state: &AppState) -> String {
     );
     let n = alerts.given_up.load(Ordering::Relaxed);
     let _ = writeln!(out, "carecall_alerts_given_up_total {n}");
+    super::metrics_engine::render(state.engine(), &mut out);
     out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rtp::{Digit, DigitEvent, DigitMethod};
-    use crate::sip::outcome::Disposition;
+    use crate::rtp::{Digit, DigitEvent};
     use std::time::Duration;
 
     #[test]

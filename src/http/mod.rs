@@ -30,6 +30,7 @@ mod calls;
 mod error;
 mod limiter;
 pub mod metrics;
+mod metrics_engine;
 mod openapi;
 mod pages;
 mod patient_input;
@@ -72,6 +73,7 @@ struct Inner {
     ready: AtomicBool,
     simulator: Option<Arc<SimContext>>,
     alerts: Option<Alerts>,
+    engine: Option<crate::runtime::EngineView>,
 }
 
 /// What a running engine lends the HTTP server; [`EngineLinks::default`] (none of them) is
@@ -85,6 +87,9 @@ pub struct EngineLinks {
     /// The engine's alert worker, woken when staff enter a red report (`None`: a red staff
     /// report waits in the outbox for a worker's next look, if a webhook is configured).
     pub alerts: Option<Alerts>,
+    /// The running engine's live calls and media figures (`None`: no live calls, RTP
+    /// counters at zero).
+    pub engine: Option<crate::runtime::EngineView>,
 }
 
 impl AppState {
@@ -100,6 +105,7 @@ impl AppState {
                 ready: AtomicBool::new(false),
                 simulator: links.simulator.clone(),
                 alerts: links.alerts.clone(),
+                engine: links.engine.clone(),
             }),
         }
     }
@@ -110,6 +116,10 @@ impl AppState {
 
     pub(crate) fn alerts(&self) -> Option<&Alerts> {
         self.inner.alerts.as_ref()
+    }
+
+    pub(crate) fn engine(&self) -> Option<&crate::runtime::EngineView> {
+        self.inner.engine.as_ref()
     }
 
     pub(crate) fn store(&self) -> &Store {

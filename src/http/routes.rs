@@ -69,6 +69,7 @@ pub fn table() -> Vec<(&'static str, &'static str, MethodRouter<AppState>)> {
         ),
         ("GET", "/api/v1/reports/export", get(reports::export)),
         ("GET", "/api/v1/calls/backlog", get(calls::backlog)),
+        ("GET", "/api/v1/calls/active", get(calls::active)),
         ("GET", "/api/v1/admin/centres", get(admin::centres)),
         ("POST", "/api/v1/admin/centres", post(admin::create_centre)),
         ("GET", "/api/v1/admin/staff", get(admin::staff)),

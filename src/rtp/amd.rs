@@ -26,6 +26,27 @@ pub enum MachineReason {
     TooManyWords,
 }
 
+impl AmdResult {
+    /// The result in plain words, for logs.
+    pub fn label(self) -> &'static str {
+        match self {
+            AmdResult::Human => "person",
+            AmdResult::Machine(reason) => reason.label(),
+            AmdResult::NotSure => "not sure (treated as a person)",
+        }
+    }
+}
+
+impl MachineReason {
+    /// The reason in plain words, for logs.
+    pub fn label(self) -> &'static str {
+        match self {
+            MachineReason::LongGreeting => "long greeting",
+            MachineReason::TooManyWords => "too many words",
+        }
+    }
+}
+
 /// Detection thresholds, in milliseconds (Asterisk `amd.conf` defaults).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AmdParams {

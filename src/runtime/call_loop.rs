@@ -3,6 +3,7 @@
 
 use std::collections::VecDeque;
 
+use super::live::LiveEntry;
 use super::media::{MediaEvent, MediaSession};
 use super::reports::CallReports;
 use super::{CallEvent, Shared};
@@ -29,6 +30,7 @@ pub(super) struct LiveCall<'a> {
     pub sip: SipCall,
     pub media: MediaSession,
     pub flow: Box<dyn CallFlow>,
+    pub entry: LiveEntry,
     pub local: LocalMedia,
     pub reports: &'a mut CallReports,
 }
@@ -43,6 +45,7 @@ impl LiveCall<'_> {
         let mut amd_deadline = None;
         if answered {
             self.reports.answered();
+            self.entry.answered();
             self.emit(CallEvent::Answered { call: self.call });
             if detect_machine {
                 amd_deadline = Some(tokio::time::Instant::now() + AMD_LIMIT);
@@ -60,6 +63,7 @@ impl LiveCall<'_> {
                     Some(CallSignal::Confirmed) if !answered => {
                         answered = true;
                         self.reports.answered();
+                        self.entry.answered();
                         self.emit(CallEvent::Answered { call: self.call });
                         Some(CallInput::Answered)
                     }
@@ -82,7 +86,7 @@ impl LiveCall<'_> {
                         None
                     }
                     Some(CallSignal::Ended(reason)) => {
-                        tracing::info!(?reason, "dialog ended");
+                        tracing::info!(reason = reason.label(), "dialog ended");
                         let disposition = ended_disposition(answered, reason);
                         return self.finish(disposition, answered);
                     }
@@ -90,12 +94,12 @@ impl LiveCall<'_> {
                 },
                 event = self.media.next_event() => match event {
                     Some(MediaEvent::Amd(AmdResult::Machine(reason))) if amd_deadline.is_some() => {
-                        tracing::info!(?reason, "answering machine: hanging up");
+                        tracing::info!(reason = reason.label(), "answering machine: hanging up");
                         self.sip.hangup().await;
                         return self.finish(Disposition::AnsweringMachine, true);
                     }
                     Some(MediaEvent::Amd(result)) => {
-                        tracing::info!(?result, "answered by a person");
+                        tracing::info!(result = result.label(), "answered by a person");
                         amd_deadline.take().map(|_| CallInput::Answered)
                     }
                     Some(MediaEvent::Digit(digit)) => Some(self.digit(digit)),
@@ -159,7 +163,16 @@ impl LiveCall<'_> {
                 }
             }
         }
+        self.note_step();
         false
+    }
+
+    /// Lists and logs the flow's step when it has changed.
+    fn note_step(&self) {
+        let (_, _, step) = self.flow.position();
+        if !step.is_empty() && self.entry.step(&step) {
+            tracing::info!(step = %step, "step");
+        }
     }
 
     /// Tells the flow the call is over and records where it ended.

@@ -122,27 +122,18 @@ pub struct MediaPool {
     next_worker: AtomicUsize,
     next_id: AtomicU64,
     ports: PortAllocator,
-    prompts: PromptSet,
     media_timeout: Duration,
     stats: Arc<StatsInner>,
 }
 
 impl MediaPool {
     /// Starts `config.workers` threads.
-    pub fn start(config: &RtpConfig, prompts: PromptSet) -> io::Result<MediaPool> {
-        Self::start_on(
-            config,
-            prompts,
-            "0.0.0.0".parse().map_err(io::Error::other)?,
-        )
+    pub fn start(config: &RtpConfig) -> io::Result<MediaPool> {
+        Self::start_on(config, "0.0.0.0".parse().map_err(io::Error::other)?)
     }
 
     /// Starts workers whose sockets bind `ip`.
-    pub fn start_on(
-        config: &RtpConfig,
-        prompts: PromptSet,
-        ip: std::net::IpAddr,
-    ) -> io::Result<MediaPool> {
+    pub fn start_on(config: &RtpConfig, ip: std::net::IpAddr) -> io::Result<MediaPool> {
         let stats = Arc::new(StatsInner::default());
         let mut workers = Vec::with_capacity(config.workers);
         for n in 0..config.workers.max(1) {
@@ -158,7 +149,6 @@ impl MediaPool {
             next_worker: AtomicUsize::new(0),
             next_id: AtomicU64::new(1),
             ports: PortAllocator::new(ip, config.port_min, config.port_max),
-            prompts,
             media_timeout: config.media_timeout,
             stats,
         })
@@ -172,11 +162,13 @@ impl MediaPool {
     /// Starts media on `port` with what SDP agreed. Sending starts at once (silence until the
     /// first prompt); receiving latches onto the peer's real source address.
     /// With `detect_machine`, the answer audio is analysed and one [`MediaEvent::Amd`] follows.
+    /// The call plays from `prompts` (the set it started with) to its end.
     pub fn attach(
         &self,
         port: ReservedPort,
         negotiated: Negotiated,
         detect_machine: bool,
+        prompts: &PromptSet,
     ) -> MediaSession {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let worker = self.next_worker.fetch_add(1, Ordering::Relaxed) % self.workers.len();
@@ -185,7 +177,7 @@ impl MediaPool {
             id,
             port.0,
             negotiated,
-            self.prompts.clone(),
+            prompts.clone(),
             self.media_timeout,
             events_tx,
         );

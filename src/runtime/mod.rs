@@ -6,7 +6,7 @@
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use tokio::sync::{broadcast, mpsc, watch};
@@ -22,16 +22,23 @@ use crate::sip::{PendingInvite, Rejection, SipEndpoint, SipSettings};
 
 mod assets;
 mod call_loop;
+pub mod control;
 mod journal;
+mod live;
 pub mod media;
 mod ports;
+pub mod process;
+mod reload;
 mod reports;
 pub mod scheduler;
 mod session;
 pub mod telemetry;
 
 pub use assets::{AssetProblems, Assets, REQUIRED_DIALPLANS};
+pub use control::{ControlError, ControlHandler, ControlRequest, ControlServer};
+pub use live::{LiveCall, LiveCalls, LiveList};
 pub use media::{MediaPool, MediaStats};
+pub use reload::{ReloadReport, RELOADS_FAILED, RELOADS_OK};
 pub use reports::STORE_ERRORS;
 
 /// A failure to start the engine.
@@ -88,7 +95,8 @@ pub type FlowFactory = Arc<dyn Fn(Direction, Language) -> Box<dyn CallFlow> + Se
 pub(crate) struct Shared {
     config: Config,
     media: MediaPool,
-    flows: FlowFactory,
+    set: RwLock<Arc<reload::CallSet>>,
+    live: LiveCalls,
     store: Option<crate::store::Store>,
     alerts: crate::alert::Alerts,
     journal: Option<crate::store::Journal>,
@@ -130,7 +138,7 @@ impl Engine {
             retry_after_s: config.calls.retry_after.as_secs(),
         };
         let (sip, invites) = SipEndpoint::start(settings).await?;
-        let media = MediaPool::start_on(&config.rtp, prompts, config.sip.listen.ip())
+        let media = MediaPool::start_on(&config.rtp, config.sip.listen.ip())
             .map_err(RuntimeError::Media)?;
         let (events, _) = broadcast::channel(4096);
         let (stop, _) = watch::channel(false);
@@ -141,7 +149,8 @@ impl Engine {
         let shared = Arc::new(Shared {
             config,
             media,
-            flows,
+            set: RwLock::new(Arc::new(reload::CallSet { flows, prompts })),
+            live: LiveCalls::default(),
             store,
             alerts,
             journal,
@@ -196,6 +205,13 @@ impl Engine {
     /// A stream of call events from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<CallEvent> {
         self.shared.events.subscribe()
+    }
+
+    /// What the staff API and the control socket read of the running engine.
+    pub fn view(&self) -> EngineView {
+        EngineView {
+            shared: self.shared.clone(),
+        }
     }
 
     /// Each registering trunk and where its registration stands.
@@ -268,10 +284,33 @@ impl Engine {
     }
 }
 
+/// A read-only view of a running engine: its live calls and media figures. Cheap to clone.
+#[derive(Clone)]
+pub struct EngineView {
+    shared: Arc<Shared>,
+}
+
+impl EngineView {
+    /// This node's live calls now.
+    pub fn live_calls(&self) -> LiveList {
+        let node = &self.shared.config.calls.node_id;
+        self.shared.live.list(node, crate::clock::now())
+    }
+
+    /// Media figures (RTP packets in and out, pacing lateness).
+    pub fn media_stats(&self) -> MediaStats {
+        self.shared.media.stats()
+    }
+}
+
 async fn accept_loop(shared: Arc<Shared>, mut invites: mpsc::Receiver<PendingInvite>) {
     while let Some(invite) = invites.recv().await {
         let retry_after_s = shared.config.calls.retry_after.as_secs();
         if shared.draining.load(Ordering::SeqCst) {
+            tracing::info!(
+                active = shared.active.load(Ordering::SeqCst),
+                "draining: new call refused with 503"
+            );
             invite.reject(Rejection::Overloaded { retry_after_s });
             continue;
         }

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use crate::call::{CallFlow, CallInput, Direction};
-use crate::ivr::{Action, Identification};
+use crate::ivr::{Action, CallOutcome, Identification};
 use crate::lang::Language;
 use crate::pii::Redacted;
 use crate::report::{Channel, Slot};
@@ -172,11 +172,6 @@ impl CallReports {
     /// Inbound or outbound.
     pub(super) fn direction(&self) -> Direction {
         self.leg.direction
-    }
-
-    /// The language the call is conducted in now.
-    pub(super) fn language(&self) -> Language {
-        self.language
     }
 
     /// Carries out a store-side action; returns the input it produces for the flow, if any.
@@ -341,7 +336,16 @@ impl CallReports {
     pub(super) fn note_position(&mut self, flow: &dyn CallFlow) {
         self.position = flow.position();
         self.flow_outcome = flow.outcome();
-        tracing::info!(outcome = ?flow.outcome(), step = %self.position.2, "flow finished");
+        let outcome = match flow.outcome() {
+            Some(CallOutcome::Completed) => "completed",
+            Some(CallOutcome::Incomplete) => "incomplete",
+            Some(CallOutcome::NoResponse) => "no response",
+            Some(CallOutcome::WrongNumber) => "wrong number",
+            Some(CallOutcome::NotIdentified) => "not identified",
+            Some(CallOutcome::Abandoned) => "abandoned",
+            None => "none",
+        };
+        tracing::info!(outcome, step = %self.position.2, "flow finished");
     }
 
     /// Writes the call record (one append-only row per leg).

@@ -9,13 +9,15 @@ use tokio::sync::oneshot;
 use tracing::Instrument;
 
 use super::call_loop::{ended_disposition, LiveCall};
+use super::live::LiveEntry;
 use super::media::MediaSession;
 use super::reports::{CallReports, Leg};
 use super::{CallEvent, Shared};
-use crate::call::Direction;
+use crate::call::{CallFlow, Direction};
 use crate::config::TrunkConfig;
 use crate::ivr::CallOutcome;
 use crate::lang::Language;
+use crate::media::PromptSet;
 use crate::pii::Redacted;
 use crate::report::Slot;
 use crate::sip::outcome::Disposition;
@@ -50,6 +52,37 @@ fn local_media(shared: &Shared, addr: SocketAddr) -> LocalMedia {
     }
 }
 
+/// What a call follows from its start to its end: the flow and prompts of the set in use when
+/// it started (a reload does not change them), and its place among the live calls.
+struct Conduct {
+    flow: Box<dyn CallFlow>,
+    prompts: PromptSet,
+    live: LiveEntry,
+}
+
+impl Conduct {
+    /// Takes the current set for call `call`, lists the call as live and logs its start.
+    fn start(shared: &Shared, call: u64, leg: &Leg, language: Language) -> Conduct {
+        let set = shared.current_set();
+        let flow = (set.flows)(leg.direction, language);
+        let (dialplan, _, _) = flow.position();
+        let trunk = leg.trunk.as_deref();
+        tracing::info!(
+            direction = leg.direction.label(),
+            trunk = trunk.unwrap_or("none"),
+            dialplan = %dialplan,
+            record = %leg.call_id,
+            "call started"
+        );
+        let live = shared.live.enter(call, leg.direction, &dialplan, trunk);
+        Conduct {
+            flow,
+            prompts: set.prompts.clone(),
+            live,
+        }
+    }
+}
+
 /// How a call attempt ended before or after the answer.
 struct Outcome(Disposition, Option<u16>);
 
@@ -67,8 +100,9 @@ pub(super) async fn inbound(shared: Arc<Shared>, invite: PendingInvite, call: u6
         called: Redacted::new(invite.called()),
         slot: None,
     };
-    let span = tracing::info_span!("call", call, id = %leg.call_id, sip_call_id = %invite.call_id(), direction = "inbound");
+    let span = tracing::info_span!("call", call, sip_call_id = %invite.call_id());
     async move {
+        let conduct = Conduct::start(&shared, call, &leg, Language::Ja);
         let _ = shared.events.send(CallEvent::Started {
             call,
             direction: Direction::Inbound,
@@ -77,7 +111,7 @@ pub(super) async fn inbound(shared: Arc<Shared>, invite: PendingInvite, call: u6
         reports.attach(&shared);
         reports.set_sip_call_id(invite.call_id());
         let Outcome(disposition, status) =
-            answer_and_run(&shared, call, invite, &mut reports).await;
+            answer_and_run(&shared, call, invite, conduct, &mut reports).await;
         finish(&shared, call, reports, disposition, status).await;
     }
     .instrument(span)
@@ -88,6 +122,7 @@ async fn answer_and_run(
     shared: &Shared,
     call: u64,
     invite: PendingInvite,
+    conduct: Conduct,
     reports: &mut CallReports,
 ) -> Outcome {
     let port = match shared.media.reserve() {
@@ -118,13 +153,15 @@ async fn answer_and_run(
     if let Some(outcome) = ring(shared, &mut sip).await {
         return outcome;
     }
-    let media = shared.media.attach(port, negotiated, false);
+    let media = shared
+        .media
+        .attach(port, negotiated, false, &conduct.prompts);
     if let Err(e) = sip.answer(answer) {
         tracing::warn!(error = %e, "cannot send 200 OK");
         return Outcome(Disposition::Failed, Some(500));
     }
     local.version += 1;
-    let disposition = converse(shared, call, (sip, media, local), reports).await;
+    let disposition = converse(shared, call, (sip, media, local), conduct, reports).await;
     Outcome(disposition, Some(200))
 }
 
@@ -140,7 +177,7 @@ async fn ring(shared: &Shared, sip: &mut SipCall) -> Option<Outcome> {
             _ = &mut ring => return None,
             signal = sip.next_signal() => match signal {
                 Some(CallSignal::Ended(reason)) => {
-                    tracing::info!(?reason, "caller gave up before the answer");
+                    tracing::info!(reason = reason.label(), "caller gave up before the answer");
                     return Some(Outcome(ended_disposition(false, reason), Some(487)));
                 }
                 None => return Some(Outcome(Disposition::Failed, None)),
@@ -200,8 +237,9 @@ pub(super) async fn outbound(
         called: number.clone(),
         slot,
     };
-    let span = tracing::info_span!("call", call, id = %leg.call_id, direction = "outbound", trunk = %trunk.name);
+    let span = tracing::info_span!("call", call, sip_call_id = tracing::field::Empty);
     async move {
+        let conduct = Conduct::start(&shared, call, &leg, language);
         let _ = shared.events.send(CallEvent::Started {
             call,
             direction: Direction::Outbound,
@@ -209,7 +247,7 @@ pub(super) async fn outbound(
         let mut reports = CallReports::new(shared.store.clone(), leg, language, patient);
         reports.attach(&shared);
         let Outcome(disposition, status) =
-            dial_and_run(&shared, &sip, &trunk, number, call, &mut reports).await;
+            dial_and_run(&shared, &sip, &trunk, (number, call, conduct), &mut reports).await;
         let result = CallResult {
             call_id: reports.call_id().to_owned(),
             disposition,
@@ -228,8 +266,7 @@ async fn dial_and_run(
     shared: &Shared,
     sip: &SipEndpoint,
     trunk: &TrunkConfig,
-    number: Redacted<String>,
-    call: u64,
+    (number, call, conduct): (Redacted<String>, u64, Conduct),
     reports: &mut CallReports,
 ) -> Outcome {
     let port = match shared.media.reserve() {
@@ -256,7 +293,8 @@ async fn dial_and_run(
         }
     };
     reports.set_sip_call_id(out.call_id());
-    tracing::info!(sip_call_id = %out.call_id(), "INVITE sent");
+    tracing::Span::current().record("sip_call_id", out.call_id());
+    tracing::info!("INVITE sent");
     let ring_deadline = tokio::time::Instant::now() + shared.config.calls.ring_timeout;
     let mut cancelled = false;
     let answer = loop {
@@ -287,9 +325,9 @@ async fn dial_and_run(
         }
     };
     let amd = shared.config.calls.answering_machine_detection;
-    let media = shared.media.attach(port, negotiated, amd);
+    let media = shared.media.attach(port, negotiated, amd, &conduct.prompts);
     local.version += 1;
-    let disposition = converse(shared, call, (sip_call, media, local), reports).await;
+    let disposition = converse(shared, call, (sip_call, media, local), conduct, reports).await;
     Outcome(disposition, Some(200))
 }
 
@@ -299,6 +337,7 @@ async fn converse(
     shared: &Shared,
     call: u64,
     (sip, media, local): (SipCall, MediaSession, LocalMedia),
+    conduct: Conduct,
     reports: &mut CallReports,
 ) -> Disposition {
     let direction = reports.direction();
@@ -307,7 +346,8 @@ async fn converse(
         call,
         sip,
         media,
-        flow: (shared.flows)(direction, reports.language()),
+        flow: conduct.flow,
+        entry: conduct.live,
         local,
         reports,
     };

@@ -137,6 +137,19 @@ pub enum EndReason {
     Other(u16),
 }
 
+impl EndReason {
+    /// The reason in plain words, for logs.
+    pub fn label(self) -> &'static str {
+        match self {
+            EndReason::PeerHangup => "peer hung up",
+            EndReason::LocalHangup => "carecall hung up",
+            EndReason::Cancelled => "cancelled by the caller",
+            EndReason::Timeout => "SIP transaction timed out",
+            EndReason::Other(_) => "other",
+        }
+    }
+}
+
 /// A request from the peer inside the call that carecall must act on.
 pub enum CallSignal {
     /// The ACK for our 200 OK arrived: media may flow both ways.

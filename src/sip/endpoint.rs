@@ -144,6 +144,7 @@ impl SipEndpoint {
             .with_cancel_token(cancel.clone())
             .with_transport_layer(transport)
             .with_user_agent(concat!("carecall/", env!("CARGO_PKG_VERSION")))
+            .with_inspector(Box::new(super::counters::ResponseCounter))
             .build();
         let incoming = endpoint.incoming_transactions()?;
         let dialogs = Arc::new(DialogLayer::new(endpoint.inner.clone()));

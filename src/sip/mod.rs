@@ -7,6 +7,7 @@
 //! names the library's types; see docs/dependencies.md for why the library was chosen.
 
 mod call;
+pub mod counters;
 mod endpoint;
 pub mod outcome;
 mod registration;

@@ -22,6 +22,18 @@ pub enum Disposition {
 }
 
 impl Disposition {
+    /// Every disposition, in the order metrics list them.
+    pub const ALL: [Disposition; 8] = [
+        Disposition::Answered,
+        Disposition::NoAnswer,
+        Disposition::Busy,
+        Disposition::Rejected,
+        Disposition::Unreachable,
+        Disposition::Failed,
+        Disposition::AnsweringMachine,
+        Disposition::Cancelled,
+    ];
+
     /// The disposition for a final SIP status of an INVITE carecall sent.
     /// `cancelled_by_us` is true when carecall sent CANCEL on ring timeout.
     pub fn from_final_status(status: u16, cancelled_by_us: bool) -> Disposition {

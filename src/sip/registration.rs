@@ -22,6 +22,18 @@ pub enum RegistrationState {
     Unreachable,
 }
 
+impl RegistrationState {
+    /// The state in plain words, for logs.
+    pub fn label(self) -> &'static str {
+        match self {
+            RegistrationState::Pending => "pending",
+            RegistrationState::Registered => "registered",
+            RegistrationState::Rejected(_) => "rejected",
+            RegistrationState::Unreachable => "unreachable",
+        }
+    }
+}
+
 /// What to register.
 pub struct RegisterRequest {
     /// The trunk's name (for logs).
@@ -73,7 +85,11 @@ pub(super) fn spawn(
                     RefreshOutcome::Failed(_) => RegistrationState::Unreachable,
                 };
                 if state != *tx.borrow() {
-                    tracing::info!(trunk = %trunk, ?state, "trunk registration");
+                    let status = match state {
+                        RegistrationState::Rejected(code) => code,
+                        _ => 0,
+                    };
+                    tracing::info!(trunk = %trunk, state = state.label(), status, "trunk registration");
                 }
                 let _ = tx.send(state);
             })

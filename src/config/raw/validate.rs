@@ -6,7 +6,10 @@ use std::time::Duration;
 
 use super::super::problem::Problem;
 use super::super::{AlertConfig, CallsConfig, Config, IpNet, RtpConfig, SipConfig, TrunkConfig};
-use super::{default_node_id, journal_path, loopback_trunk, resolve, RawAlert, RawConfig};
+use super::{
+    control_socket_path, default_node_id, journal_path, loopback_trunk, resolve, RawAlert,
+    RawConfig,
+};
 
 /// Collects problems of one section.
 struct Checks<'a> {
@@ -157,6 +160,7 @@ impl RawConfig {
                 attempt_lease: Duration::from_secs(calls.attempt_lease_s),
                 node_id: calls.node_id.clone().unwrap_or_else(default_node_id),
                 automatic_calls: calls.automatic_calls,
+                control_socket: control_socket_path(calls, &self.store),
             },
             schedule,
             store_url: self.store.url.clone(),

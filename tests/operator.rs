@@ -1,0 +1,405 @@
+//! Operators' tools from outside (issue 11): the real `carecall serve` with a SIPp Health
+//! Call. While the call is up it is in `carecall calls list --json` (the real binary, through
+//! the control socket) and in `GET /api/v1/calls/active`, with its direction and dialplan
+//! step; after BYE it is gone. `/metrics` of the fresh engine has every series at zero, and
+//! the SIP response and RTP counters move with the call. SIGHUP during a live call reloads a
+//! changed prompt while the call goes on to its normal end; a broken dialplan is refused
+//! (SIGHUP and `carecall reload`, which says why) and the next call still works.
+
+mod common;
+mod common_api;
+mod common_store;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use common::process::{carecall, carecall_split, staff_add, temp_dir, Serve};
+use common::{free_port, health_call_rfc4733, root, rt, schedule};
+use common_api::{Api, Cred};
+
+const LIMIT: Duration = Duration::from_secs(120);
+const PASSWORD: &str = "operator password 1";
+
+const PATIENTS: &str = "\
+hersys_id,name,birthday,phone,language,call_times,observation_start,observation_end,auto_call,health_center,risk
+73920561,Yamada Hanako,1950-04-15,0311112222,ja,09:00;14:00,2026-11-01,2026-12-31,true,Minato,age65
+55702183,John Smith,1979-12-24,08055556666,en,16:00,2026-11-01,2026-12-31,false,Minato,
+";
+
+/// A running engine on its own ports, SQLite file and control socket.
+struct Node {
+    serve: Serve,
+    dir: PathBuf,
+    config: PathBuf,
+    sip: u16,
+    api: Api,
+}
+
+/// Starts `carecall serve` in a fresh folder with prompts and dialplans from `assets` (the
+/// crate root, or a copy), patients imported and an admin account made.
+fn start(name: &str, assets: &Path) -> Node {
+    let dir = temp_dir("ops", name);
+    let (sip, http) = (free_port(), free_port());
+    let config = dir.join("carecall.toml");
+    let text = format!(
+        "[sip]\nlisten = \"127.0.0.1:{sip}\"\n[http]\nlisten = \"127.0.0.1:{http}\"\n[rtp]\nport_min = 42000\nport_max = 49999\n[calls]\nautomatic_calls = false\nnode_id = \"ops-{name}\"\n[store]\nurl = \"sqlite://{db}\"\n[prompts]\ndir = \"{assets}/prompts\"\n[dialplans]\ndir = \"{assets}/dialplans\"\n",
+        db = dir.join("carecall.db").display(),
+        assets = assets.display(),
+    );
+    std::fs::write(&config, text).unwrap();
+    let csv = dir.join("patients.csv");
+    std::fs::write(&csv, PATIENTS).unwrap();
+    let out = carecall(&config, &["patients", "import", csv.to_str().unwrap()]);
+    assert!(out.0, "import failed: {}", out.1);
+    staff_add(&config, "operator", "admin", None, PASSWORD);
+    let serve = Serve::start(&config, dir.join("engine.log"), "info");
+    let api = Api::new(std::net::SocketAddr::from(([127, 0, 0, 1], http)));
+    Node {
+        serve,
+        dir,
+        config,
+        sip,
+        api,
+    }
+}
+
+impl Node {
+    fn target(&self) -> std::net::SocketAddr {
+        std::net::SocketAddr::from(([127, 0, 0, 1], self.sip))
+    }
+
+    /// `carecall calls list --json`, parsed.
+    async fn calls_list(&self) -> Value {
+        let config = self.config.clone();
+        let (ok, out, err) = tokio::task::spawn_blocking(move || {
+            carecall_split(&config, &["calls", "list", "--json"])
+        })
+        .await
+        .unwrap();
+        assert!(ok, "calls list failed: {err}");
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("calls list is JSON ({e}): {out}"))
+    }
+
+    async fn metrics(&self) -> String {
+        let r = self.api.get("/metrics", &Cred::None).await;
+        assert_eq!(r.status, 200);
+        r.text()
+    }
+
+    /// Waits until the engine's log contains `needle`.
+    async fn wait_log(&self, needle: &str, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        while !self.serve.log_text().contains(needle) {
+            assert!(
+                Instant::now() < deadline,
+                "no `{needle}` in the log:\n{}",
+                self.serve.log_text()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    fn sighup(&self) {
+        let pid = self.serve.child.id().to_string();
+        let status = std::process::Command::new("kill")
+            .args(["-HUP", &pid])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    fn export(&self) -> Value {
+        let (ok, out) = carecall(&self.config, &["reports", "export", "--format", "json"]);
+        assert!(ok, "export failed: {out}");
+        serde_json::from_str(&out).unwrap()
+    }
+}
+
+/// The value of the series `series` (name and labels exactly) in a /metrics text.
+fn value(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or_else(|| panic!("no series {series} in /metrics:\n{text}"))
+}
+
+/// A complete Japanese Health Call: 36.5 °C, SpO2 not measured, no symptoms, no callback.
+fn ja_schedule() -> String {
+    schedule(
+        "1",
+        "73920561",
+        "0415",
+        &[
+            "365", "1", "#", "2", "2", "2", "2", "2", "2", "2", "2", "2", "2",
+        ],
+    )
+}
+
+/// Polls `calls list --json` until a call is listed answered and at a step; returns it.
+async fn wait_listed(node: &Node) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let list = node.calls_list().await;
+        if let Some(call) = list["calls"]
+            .as_array()
+            .and_then(|calls| calls.first())
+            .filter(|c| c["answered"] == true && c["step"].is_string())
+        {
+            return call.clone();
+        }
+        assert!(Instant::now() < deadline, "no live call listed: {list}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[test]
+fn a_live_call_is_listed_by_the_cli_and_the_api_and_gone_after_bye() {
+    rt().block_on(async {
+        let node = start("list", &root());
+        let fresh = node.metrics().await;
+        for series in [
+            "carecall_sip_responses_total{method=\"INVITE\",class=\"2xx\"}",
+            "carecall_sip_responses_total{method=\"BYE\",class=\"2xx\"}",
+            "carecall_rtp_packets_total{direction=\"in\"}",
+            "carecall_rtp_packets_total{direction=\"out\"}",
+            "carecall_rtp_late_frames_total",
+            "carecall_calls_total{direction=\"inbound\",disposition=\"answered\"}",
+            "carecall_calls_total{direction=\"outbound\",disposition=\"busy\"}",
+            "carecall_dtmf_digits_total{method=\"rfc4733\"}",
+            "carecall_dtmf_digits_total{method=\"inband\"}",
+            "carecall_reloads_total{result=\"ok\"}",
+            "carecall_reloads_total{result=\"failed\"}",
+        ] {
+            assert_eq!(value(&fresh, series), 0.0, "{series} starts at zero");
+        }
+        for series in [
+            "process_cpu_seconds_total",
+            "process_resident_memory_bytes",
+            "process_open_fds",
+            "process_start_time_seconds",
+        ] {
+            assert!(value(&fresh, series) > 0.0, "{series}");
+        }
+        let revision = env!("CARGO_PKG_VERSION");
+        assert!(
+            fresh.contains(&format!(
+                "carecall_build_info{{version=\"{revision}\",revision=\""
+            )),
+            "{fresh}"
+        );
+
+        let token = node.api.token("operator", PASSWORD).await;
+        let idle = node.api.get("/api/v1/calls/active", &token).await;
+        assert_eq!(idle.status, 200, "{}", idle.text());
+        assert_eq!(idle.json()["node_id"], "ops-list");
+        assert_eq!(idle.json()["calls"], serde_json::json!([]));
+        let anonymous = node.api.get("/api/v1/calls/active", &Cred::None).await;
+        assert_eq!(anonymous.status, 401, "staff only");
+
+        let (dir, target) = (node.dir.clone(), node.target());
+        let call = tokio::spawn(async move {
+            health_call_rfc4733(target, &dir, "ops-list", &ja_schedule(), 90_000, LIMIT).await
+        });
+        let listed = wait_listed(&node).await;
+        assert_eq!(listed["direction"], "inbound", "{listed}");
+        assert_eq!(listed["dialplan"], "health_call", "{listed}");
+        // The built-in `local` trunk takes calls from this machine.
+        assert_eq!(listed["trunk"], "local", "{listed}");
+        assert!(listed["started_at"]
+            .as_str()
+            .is_some_and(|t| t.ends_with('Z')));
+        let api = node.api.get("/api/v1/calls/active", &token).await.json();
+        let in_api = &api["calls"][0];
+        assert_eq!(in_api["id"], listed["id"], "{api}");
+        assert_eq!(in_api["direction"], "inbound");
+        assert!(in_api["step"].is_string() && in_api["duration_s"].is_u64());
+        let table = carecall(&node.config, &["calls", "list"]).1;
+        assert!(
+            table.contains("health_call") && table.contains("inbound"),
+            "{table}"
+        );
+
+        let (ok, out) = call.await.unwrap();
+        assert!(ok, "the call completes:\n{out}");
+        let after = node.calls_list().await;
+        assert_eq!(after["calls"], serde_json::json!([]), "gone after BYE");
+        let api = node.api.get("/api/v1/calls/active", &token).await.json();
+        assert_eq!(api["calls"], serde_json::json!([]));
+
+        let moved = node.metrics().await;
+        for series in [
+            "carecall_sip_responses_total{method=\"INVITE\",class=\"2xx\"}",
+            "carecall_sip_responses_total{method=\"BYE\",class=\"2xx\"}",
+            "carecall_rtp_packets_total{direction=\"in\"}",
+            "carecall_rtp_packets_total{direction=\"out\"}",
+        ] {
+            assert!(value(&moved, series) > 0.0, "{series} moved:\n{moved}");
+        }
+
+        let log = node.serve.log_text();
+        let lines: Vec<Value> = log
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect();
+        let message = |m: &str| {
+            lines
+                .iter()
+                .filter(|l| l["fields"]["message"] == m)
+                .collect::<Vec<_>>()
+        };
+        let starting = message("carecall starting");
+        assert_eq!(starting.len(), 1, "{log}");
+        assert_eq!(starting[0]["fields"]["store"], "sqlite");
+        assert_eq!(starting[0]["fields"]["version"], revision);
+        assert!(starting[0]["fields"]["config"]
+            .as_str()
+            .is_some_and(|c| c.ends_with("carecall.toml")));
+        let started = message("call started");
+        assert_eq!(started.len(), 1, "{log}");
+        let f = &started[0]["fields"];
+        assert_eq!(
+            (&f["direction"], &f["dialplan"], &f["trunk"]),
+            (&"inbound".into(), &"health_call".into(), &"local".into())
+        );
+        let steps: Vec<&str> = message("step")
+            .iter()
+            .filter_map(|l| l["fields"]["step"].as_str())
+            .collect();
+        assert!(
+            steps.contains(&"welcome") && steps.contains(&"closing"),
+            "{steps:?}"
+        );
+        for line in &lines {
+            if let Some(span) = line["span"].as_object() {
+                assert!(!span.contains_key("id"), "one call id per span: {line}");
+            }
+        }
+        assert!(
+            !log.contains("Some("),
+            "no Debug strings in the log:\n{log}"
+        );
+        for secret in ["73920561", "0311112222", "Yamada", "1950-04-15"] {
+            assert!(!log.contains(secret), "{secret} reached the log");
+        }
+    });
+}
+
+#[test]
+fn calls_list_without_a_running_engine_names_the_socket() {
+    let dir = temp_dir("ops", "unreachable");
+    let config = dir.join("carecall.toml");
+    let socket = dir.join("nobody.ctl");
+    std::fs::write(
+        &config,
+        format!("[calls]\ncontrol_socket = \"{}\"\n", socket.display()),
+    )
+    .unwrap();
+    for args in [&["calls", "list"][..], &["reload"][..]] {
+        let (ok, out) = carecall(&config, args);
+        assert!(!ok, "{args:?} fails: {out}");
+        assert!(
+            out.contains(&socket.display().to_string()) && out.contains("carecall serve"),
+            "{args:?} names the socket: {out}"
+        );
+    }
+}
+
+/// Copies `from` into `to` recursively.
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn sighup_reloads_a_changed_prompt_during_a_call_and_a_broken_set_is_refused() {
+    rt().block_on(async {
+        let assets = temp_dir("ops", "assets");
+        copy_dir(&root().join("prompts"), &assets.join("prompts"));
+        copy_dir(&root().join("dialplans"), &assets.join("dialplans"));
+        let node = start("reload", &assets);
+
+        let (dir, target) = (node.dir.clone(), node.target());
+        let first = tokio::spawn(async move {
+            health_call_rfc4733(target, &dir, "ops-reload-1", &ja_schedule(), 90_000, LIMIT).await
+        });
+        wait_listed(&node).await;
+        // A different recording for the closing prompt, while the call is up.
+        let closing = assets.join("prompts/ja/closing.wav");
+        std::fs::copy(assets.join("prompts/ja/hc_welcome.wav"), &closing).unwrap();
+        node.sighup();
+        node.wait_log("reload: new calls get the new dialplans and prompts", LIMIT)
+            .await;
+        assert_eq!(
+            value(
+                &node.metrics().await,
+                "carecall_reloads_total{result=\"ok\"}"
+            ),
+            1.0
+        );
+        let (ok, out) = first.await.unwrap();
+        assert!(ok, "the call in progress goes on to its end:\n{out}");
+        let reports = node.export();
+        let report = &reports.as_array().unwrap()[0];
+        assert_eq!(report["complete"], true, "{reports:#}");
+        assert_eq!(report["answers"]["temperature"].to_string(), "36.5");
+        assert_eq!(report["answers"]["callback"], "no");
+
+        // A broken dialplan: SIGHUP and `carecall reload` both keep the running set.
+        let plan = assets.join("dialplans/health_call.toml");
+        let text = std::fs::read_to_string(&plan).unwrap();
+        std::fs::write(&plan, text.replacen("[steps.closing]", "[steps.closing", 1)).unwrap();
+        node.sighup();
+        node.wait_log(
+            "reload refused: the running dialplans and prompts stay",
+            LIMIT,
+        )
+        .await;
+        let (ok, out) = carecall(&node.config, &["reload"]);
+        assert!(!ok, "a refused reload fails: {out}");
+        assert!(
+            out.contains("reload refused") && out.contains("health_call.toml"),
+            "says why, naming the file: {out}"
+        );
+        let metrics = node.metrics().await;
+        assert_eq!(
+            value(&metrics, "carecall_reloads_total{result=\"failed\"}"),
+            2.0
+        );
+        assert_eq!(
+            value(&metrics, "carecall_reloads_total{result=\"ok\"}"),
+            1.0
+        );
+
+        let (dir, target) = (node.dir.clone(), node.target());
+        let schedule = schedule(
+            "2",
+            "55702183",
+            "1224",
+            &[
+                "369", "1", "98#", "1", "2", "2", "2", "2", "2", "2", "2", "2", "2", "2",
+            ],
+        );
+        let (ok, out) =
+            health_call_rfc4733(target, &dir, "ops-reload-2", &schedule, 90_000, LIMIT).await;
+        assert!(ok, "the next call still works:\n{out}");
+        let reports = node.export();
+        let en: Vec<&Value> = reports
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["hersys_id"] == "55702183")
+            .collect();
+        assert_eq!(en.len(), 1, "{reports:#}");
+        assert_eq!(en[0]["complete"], true, "{reports:#}");
+        let _ = std::fs::remove_dir_all(&assets);
+    });
+}
