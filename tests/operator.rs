@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use common::process::{carecall, carecall_split, staff_add, temp_dir, Serve};
+use common::process::{carecall, carecall_split, create_store, staff_add, temp_dir, Serve};
 use common::{free_port, health_call_rfc4733, root, rt, schedule};
 use common_api::{Api, Cred};
 
@@ -51,6 +51,7 @@ fn start(name: &str, assets: &Path) -> Node {
     std::fs::write(&config, text).unwrap();
     let csv = dir.join("patients.csv");
     std::fs::write(&csv, PATIENTS).unwrap();
+    create_store(&config);
     let out = carecall(&config, &["patients", "import", csv.to_str().unwrap()]);
     assert!(out.0, "import failed: {}", out.1);
     staff_add(&config, "operator", "admin", None, PASSWORD);
@@ -335,9 +336,17 @@ fn sighup_reloads_a_changed_prompt_during_a_call_and_a_broken_set_is_refused() {
         // A different recording for the closing prompt, while the call is up.
         let closing = assets.join("prompts/ja/closing.wav");
         std::fs::copy(assets.join("prompts/ja/hc_welcome.wav"), &closing).unwrap();
+        // And a lower fever threshold: 36.5 °C (this call's temperature) is red for new calls
+        // only; the call in progress keeps the rules it started with.
+        let mut config = std::fs::read_to_string(&node.config).unwrap();
+        config.push_str("[flags]\nfever_celsius = 36.5\n");
+        std::fs::write(&node.config, config).unwrap();
         node.sighup();
-        node.wait_log("reload: new calls get the new dialplans and prompts", LIMIT)
-            .await;
+        node.wait_log(
+            "reload: new calls get the new dialplans, prompts and flag rules",
+            LIMIT,
+        )
+        .await;
         assert_eq!(
             value(
                 &node.metrics().await,
@@ -352,6 +361,10 @@ fn sighup_reloads_a_changed_prompt_during_a_call_and_a_broken_set_is_refused() {
         assert_eq!(report["complete"], true, "{reports:#}");
         assert_eq!(report["answers"]["temperature"].to_string(), "36.5");
         assert_eq!(report["answers"]["callback"], "no");
+        assert_eq!(
+            report["flag"], "none",
+            "old rules for the call in progress: {report:#}"
+        );
 
         // A broken dialplan: SIGHUP and `carecall reload` both keep the running set.
         let plan = assets.join("dialplans/health_call.toml");
@@ -400,6 +413,10 @@ fn sighup_reloads_a_changed_prompt_during_a_call_and_a_broken_set_is_refused() {
             .collect();
         assert_eq!(en.len(), 1, "{reports:#}");
         assert_eq!(en[0]["complete"], true, "{reports:#}");
+        assert_eq!(
+            en[0]["flag"], "red",
+            "the reloaded fever threshold (36.5) makes 36.9 red: {reports:#}"
+        );
         let _ = std::fs::remove_dir_all(&assets);
     });
 }

@@ -87,12 +87,6 @@ fn reloader(engine: EngineView, path: Option<PathBuf>, running: Config) -> Reloa
             Some(p) => Config::load(p).map_err(|e| e.to_string()),
             None => Ok(running.clone()),
         };
-        if let Ok(new) = &config {
-            if new.store_options.flag_rules != running.store_options.flag_rules {
-                // The store assesses every stored answer with the rules it was opened with.
-                tracing::warn!("reload: changed [flags] rules take effect at the next restart");
-            }
-        }
         engine.reload(config)
     })
 }

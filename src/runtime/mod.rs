@@ -149,7 +149,11 @@ impl Engine {
         let shared = Arc::new(Shared {
             config,
             media,
-            set: RwLock::new(Arc::new(reload::CallSet { flows, prompts })),
+            set: RwLock::new(Arc::new(reload::CallSet {
+                flows,
+                prompts,
+                store: store.clone(),
+            })),
             live: LiveCalls::default(),
             store,
             alerts,

@@ -1,4 +1,4 @@
-//! Reload (SIGHUP, `carecall reload`): dialplans and prompts are loaded again and checked as
+//! Reload (SIGHUP, `carecall reload`): dialplans, prompts and flag rules are loaded again and checked as
 //! `carecall check` checks them; a set that passes is what new calls get, while calls in
 //! progress keep the set they started with. A set that fails leaves the running one in place.
 
@@ -22,6 +22,9 @@ pub(crate) struct CallSet {
     pub flows: FlowFactory,
     /// The prompts its media plays.
     pub prompts: PromptSet,
+    /// The report store, assessing the call's answers with the set's flag rules (`None`
+    /// without a store).
+    pub store: Option<crate::store::Store>,
 }
 
 /// How a reload went: the body of `carecall reload`'s answer.
@@ -46,14 +49,15 @@ impl super::EngineView {
         let loaded = config.map_err(|e| vec![e]).and_then(|config| {
             let assets = Assets::load(&config).map_err(|e| e.0)?;
             let flows = assets.dialplan_flows().map_err(|e| e.0)?;
-            Ok((assets, flows))
+            Ok((assets, flows, config.store_options.flag_rules))
         });
         let ms = crate::clock::now().duration_since(started).as_millis() as u64;
         match loaded {
-            Ok((assets, flows)) => {
+            Ok((assets, flows, rules)) => {
                 let set = CallSet {
                     flows,
                     prompts: assets.prompts.clone(),
+                    store: self.shared.store.as_ref().map(|s| s.with_flag_rules(rules)),
                 };
                 self.shared.replace_set(set);
                 RELOADS_OK.fetch_add(1, Ordering::Relaxed);
@@ -62,7 +66,7 @@ impl super::EngineView {
                     dialplans = assets.dialplans.len(),
                     ms,
                     active_calls = self.shared.active.load(Ordering::SeqCst),
-                    "reload: new calls get the new dialplans and prompts"
+                    "reload: new calls get the new dialplans, prompts and flag rules"
                 );
                 ReloadReport {
                     ok: true,

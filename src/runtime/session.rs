@@ -57,6 +57,8 @@ fn local_media(shared: &Shared, addr: SocketAddr) -> LocalMedia {
 struct Conduct {
     flow: Box<dyn CallFlow>,
     prompts: PromptSet,
+    /// The store with the set's flag rules.
+    store: Option<crate::store::Store>,
     live: LiveEntry,
 }
 
@@ -78,6 +80,7 @@ impl Conduct {
         Conduct {
             flow,
             prompts: set.prompts.clone(),
+            store: set.store.clone(),
             live,
         }
     }
@@ -107,7 +110,7 @@ pub(super) async fn inbound(shared: Arc<Shared>, invite: PendingInvite, call: u6
             call,
             direction: Direction::Inbound,
         });
-        let mut reports = CallReports::new(shared.store.clone(), leg, Language::Ja, None);
+        let mut reports = CallReports::new(conduct.store.clone(), leg, Language::Ja, None);
         reports.attach(&shared);
         reports.set_sip_call_id(invite.call_id());
         let Outcome(disposition, status) =
@@ -244,7 +247,7 @@ pub(super) async fn outbound(
             call,
             direction: Direction::Outbound,
         });
-        let mut reports = CallReports::new(shared.store.clone(), leg, language, patient);
+        let mut reports = CallReports::new(conduct.store.clone(), leg, language, patient);
         reports.attach(&shared);
         let Outcome(disposition, status) =
             dial_and_run(&shared, &sip, &trunk, (number, call, conduct), &mut reports).await;

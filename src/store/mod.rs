@@ -146,6 +146,19 @@ pub(crate) enum Backend {
 }
 
 impl Store {
+    /// The same store (same pools) assessing answers stored through it with `rules`: what a
+    /// reload gives the calls that start after it, while calls in progress keep their own.
+    pub fn with_flag_rules(&self, rules: FlagRules) -> Store {
+        let mut store = self.clone();
+        store.options.flag_rules = rules;
+        store
+    }
+
+    /// The flag rules answers stored through this handle are assessed with.
+    pub fn flag_rules(&self) -> &FlagRules {
+        &self.options.flag_rules
+    }
+
     /// Opens the store at `url` with default options; see [`Store::open_with`].
     pub async fn open(url: &str) -> Result<Store, StoreError> {
         Store::open_with(url, StoreOptions::default()).await
