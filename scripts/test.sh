@@ -9,7 +9,8 @@ need_apt=()
 command -v sipp >/dev/null 2>&1 || need_apt+=(sip-tester)
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
 # The browser tests (tests/browser.rs) drive Debian's Chromium; Japanese pages need CJK fonts.
-[ -x /usr/bin/chromium ] || need_apt+=(chromium fonts-noto-cjk)
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
+dpkg -s fonts-noto-cjk >/dev/null 2>&1 || need_apt+=(fonts-noto-cjk)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing: ${need_apt[*]}"
   if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
