@@ -101,10 +101,35 @@ pub fn free_port() -> u16 {
         }
         let free = (port..port + 4).all(|p| UdpSocket::bind(("127.0.0.1", p)).is_ok())
             && std::net::TcpListener::bind(("127.0.0.1", port)).is_ok();
-        if free && GIVEN.lock().unwrap().insert(port) {
+        if free && GIVEN.lock().unwrap().insert(port) && reserve_across_processes(port) {
             return port;
         }
     }
+}
+
+/// Claims `port`'s block for this test run among every test process on the machine (the test
+/// command runs several test binaries at once): a file per block under the temporary folder,
+/// created exclusively; a claim older than 20 minutes is from an earlier run and is taken over.
+fn reserve_across_processes(port: u16) -> bool {
+    let dir = std::env::temp_dir().join("carecall-test-ports");
+    let _ = std::fs::create_dir_all(&dir);
+    let file = dir.join(port.to_string());
+    let claim = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&file)
+            .is_ok()
+    };
+    if claim() {
+        return true;
+    }
+    let stale = std::fs::metadata(&file)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .is_some_and(|age| age > Duration::from_secs(20 * 60));
+    stale && std::fs::remove_file(&file).is_ok() && claim()
 }
 
 /// SIPp's path; the README's test command installs Debian's `sip-tester`.
