@@ -11,6 +11,7 @@ pub mod counters;
 mod endpoint;
 pub mod outcome;
 mod registration;
+mod sanity;
 pub mod sdp;
 
 pub use call::{
