@@ -12,6 +12,7 @@ mod endpoint;
 pub mod outcome;
 mod registration;
 mod sanity;
+pub use sanity::triage;
 pub mod sdp;
 
 pub use call::{

@@ -46,6 +46,47 @@ fn value_of(text: &str) -> String {
         .unwrap_or_default()
 }
 
+/// What the endpoint would do with `bytes` arriving from a trunk, decided the same way as its
+/// incoming loop but without sockets: for fuzzing the SIP path (fuzz/fuzz_targets/sip_message.rs).
+pub fn triage(bytes: &[u8]) -> &'static str {
+    use rsipstack::sip::prelude::*;
+    use rsipstack::sip::{Method, SipMessage};
+    let Ok(msg) = SipMessage::try_from(bytes) else {
+        return "dropped: unparsable";
+    };
+    let req = match msg {
+        SipMessage::Response(r) => {
+            let _ = r.via_received();
+            return "dropped: response without a transaction";
+        }
+        SipMessage::Request(r) => r,
+    };
+    let via = req
+        .via_header()
+        .ok()
+        .and_then(|v| v.typed().ok())
+        .map(|v| v.sent_by().host.to_string());
+    if via.is_none() {
+        return "400: no usable Via";
+    }
+    if malformed(&req).is_some() {
+        return "400: malformed";
+    }
+    if req.method == Method::Invite {
+        let body = String::from_utf8_lossy(&req.body);
+        return match super::sdp::parse(&body) {
+            Ok(_) => "call: SDP offer parsed",
+            Err(_) => "488: offer not acceptable",
+        };
+    }
+    match req.method {
+        Method::Options => "200",
+        Method::Ack => "absorbed",
+        Method::Bye | Method::Info | Method::Cancel | Method::Update => "481",
+        _ => "405",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::malformed;
@@ -85,5 +126,20 @@ mod tests {
         ] {
             assert_eq!(malformed(&fixture(name)), None, "{name}");
         }
+    }
+
+    #[test]
+    fn triage_follows_the_endpoint() {
+        let read = |n: &str| {
+            std::fs::read(format!(
+                "{}/tests/fixtures/rfc4475/{n}.dat",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .unwrap()
+        };
+        assert_eq!(super::triage(&read("lwsdisp")), "200");
+        assert_eq!(super::triage(&read("clerr")), "400: malformed");
+        assert_eq!(super::triage(&read("esc01")), "call: SDP offer parsed");
+        assert_eq!(super::triage(b"\x00garbage"), "dropped: unparsable");
     }
 }
