@@ -60,3 +60,22 @@ cargo fmt --all -- --check
 cargo clippy --locked --all-targets -- -D warnings
 cargo test --locked --all-targets --no-run
 ./scripts/test-lanes.sh
+
+# A short run of every fuzz target (fuzz/), so that a parser regression fails the test command.
+# cargo-fuzz needs nightly flags: RUSTC_BOOTSTRAP=1 lets the stable toolchain take them.
+# Built without a sanitizer (a panic is still a crash to libFuzzer) and with -O: an ASan build
+# of the dependencies took far longer than the ~4 minutes this step may add (docs/reliability.md).
+command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked
+fuzz_seconds="${CARECALL_FUZZ_SECONDS:-3}"
+fuzz_tmp=$(mktemp -d /tmp/carecall-fuzz.XXXXXX)
+(
+  cd fuzz
+  export RUSTC_BOOTSTRAP=1
+  cargo fuzz build -O --sanitizer none
+  for t in $(cargo fuzz list); do
+    mkdir -p "$fuzz_tmp/$t"
+    cargo fuzz run -O --sanitizer none "$t" "$fuzz_tmp/$t" "corpus/$t" -- \
+      -max_total_time="$fuzz_seconds" -print_final_stats=1 2>&1 | tail -n 3
+  done
+)
+rm -rf "$fuzz_tmp"

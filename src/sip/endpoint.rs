@@ -206,6 +206,13 @@ impl SipEndpoint {
                 }
                 continue;
             }
+            if let Some(why) = super::sanity::malformed(&tx.original) {
+                tracing::info!(method = %tx.original.method, why, "malformed request refused");
+                if tx.original.method != Method::Ack {
+                    tokio::spawn(async move { tx.reply(StatusCode::BadRequest).await });
+                }
+                continue;
+            }
             if let Some(mut dialog) = self.dialogs.match_dialog(&tx) {
                 tokio::spawn(async move { dialog.handle(&mut tx).await });
                 continue;

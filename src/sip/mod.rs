@@ -11,6 +11,8 @@ pub mod counters;
 mod endpoint;
 pub mod outcome;
 mod registration;
+mod sanity;
+pub use sanity::triage;
 pub mod sdp;
 
 pub use call::{

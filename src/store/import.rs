@@ -36,8 +36,9 @@ pub(crate) const OPTIONAL_COLUMNS: [&str; 2] = ["call_start", "call_end"];
 pub const CALL_TIMES: [&str; 4] = ["09:00", "11:00", "14:00", "16:00"];
 
 /// One checked row. `phone` is normalised (digits, optional leading `+`); `call_times` is the
-/// chosen times in day order joined by `;` (empty when none).
-pub(crate) struct PatientRow {
+/// chosen times in day order joined by `;` (empty when none). Public so the CSV can be checked
+/// without a store (the `csv_import` fuzz target); it holds personal data, hence no `Debug`.
+pub struct PatientRow {
     pub line: u64,
     pub hersys_id: String,
     pub name: String,
@@ -55,8 +56,9 @@ pub(crate) struct PatientRow {
 
 /// Reads and checks the whole file; `Ok` only when every row is valid. One problem is
 /// returned as itself; several (every bad field of every bad row, and every duplicate) as
-/// [`ImportError::Problems`], in line order.
-pub(crate) fn parse_patients<R: io::Read>(
+/// [`ImportError::Problems`], in line order. Touches no database: public for the `csv_import`
+/// fuzz target (fuzz/).
+pub fn parse_patients<R: io::Read>(
     reader: R,
     allowed: &[LocalTime],
 ) -> Result<Vec<PatientRow>, ImportError> {

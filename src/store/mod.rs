@@ -72,6 +72,7 @@ pub use audit::{Actor, AuditFilter, AuditRow};
 pub use calls::CallRecord;
 pub use error::{FieldProblem, ImportError, StoreError};
 pub use identify::{Identification, PatientRef};
+pub use import::{parse_patients, PatientRow};
 pub use journal::{
     Entry as JournalEntry, Journal, JournalError, ReportRef, JOURNAL_APPENDS, JOURNAL_REJECTED,
     JOURNAL_REPLAYED, JOURNAL_UNREADABLE,
