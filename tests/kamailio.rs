@@ -5,7 +5,10 @@
 //! in the middle of its calls; the calls placed after it go to the other two (Kamailio's
 //! OPTIONS probes and failover on no answer). Every call that completed has exactly one
 //! complete report; the calls node 2 died with have one incomplete report each; nothing is
-//! doubled.
+//! doubled. Meanwhile the nodes place the automatic calls of a slot (through their trunk to a
+//! SIPp phone, on a shortened plan, `attempt_lease_s = 10`): the attempts node 2 held when it
+//! died are taken over by the others, and every automatically called patient ends with
+//! exactly one complete report.
 
 mod common;
 mod common_store;
@@ -13,15 +16,19 @@ mod common_store;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
-use carecall::store::Store;
+use carecall::report::date::{Date, LocalTime};
+use carecall::schedule::ScheduleConfig;
+use carecall::store::{AttemptId, AttemptRow, Store};
 use common::process::{carecall, temp_dir, Serve};
-use common::{free_port, health_call_rfc4733, root, rt, schedule};
+use common::{dtmf_pcap, free_port, health_call_rfc4733, root, rt, schedule, uas};
 use serde_json::Value;
 
 /// Calls placed before node 2 dies, and after.
 const WAVE: usize = 6;
+/// Patients called automatically in the slot.
+const AUTOMATIC: usize = 6;
 
 /// Kamailio in the foreground, killed on drop.
 struct Kamailio {
@@ -93,10 +100,13 @@ fn health_calls_through_kamailio_spread_over_nodes_and_survive_a_dead_node() {
 async fn dispatched(url: String) {
     let dir = temp_dir("kamailio", "nodes");
     let sips: Vec<u16> = (0..3).map(|_| free_port()).collect();
+    let phone_port = free_port();
+    let (date, time) = ScheduleConfig::default().local(SystemTime::now());
     let configs: Vec<PathBuf> = (0..3)
-        .map(|i| node_config(&dir, i + 1, sips[i], &url))
+        .map(|i| node_config(&dir, i + 1, sips[i], &url, time, phone_port))
         .collect();
-    import_patients(&dir, &configs[0]);
+    import_patients(&dir, &configs[0], time);
+    let _phones = patients_phones(phone_port, &dir);
     // The three start at once (each loads its prompts).
     let mut nodes: Vec<Serve> = (0..3)
         .map(|i| {
@@ -121,10 +131,12 @@ async fn dispatched(url: String) {
     let first: Vec<_> = (0..WAVE).map(|i| spawn_call(proxy, &dir, i)).collect();
     // Node 2 dies once its calls are under way (two answers stored in each).
     let deadline = Instant::now() + Duration::from_secs(60);
+    let store = Store::open(&url).await.unwrap();
     loop {
         let log = nodes[1].log_text();
         let calls = count(&log, "caller identified");
-        if calls > 0 && stored(&log) >= 2 * calls {
+        let leased = held_by(&store.attempts_on(date).await.unwrap(), "node-2");
+        if calls > 0 && inbound_stored(&log).iter().all(|&n| n >= 2) && !leased.is_empty() {
             break;
         }
         assert!(
@@ -136,6 +148,7 @@ async fn dispatched(url: String) {
     }
     nodes[1].kill();
     let node2_log = nodes[1].log_text();
+    let orphaned = held_by(&store.attempts_on(date).await.unwrap(), "node-2");
     let second: Vec<_> = (WAVE..2 * WAVE)
         .map(|i| spawn_call(proxy, &dir, i))
         .collect();
@@ -179,7 +192,7 @@ async fn dispatched(url: String) {
     );
 
     // Exactly one report per call: complete for the completed ones, incomplete for node 2's.
-    let store = Store::open(&url).await.unwrap();
+    let attempts = slot_finished(&store, date, &nodes[0]).await;
     let reports = store.export_reports(None).await.unwrap();
     store.close().await;
     for (i, (ok, _)) in results.iter().enumerate() {
@@ -194,6 +207,30 @@ async fn dispatched(url: String) {
             assert_eq!(theirs[0].answers.len(), 12, "call {i}");
         }
     }
+    // The automatic calls: node 2's leased attempts were taken over by the others, and each
+    // patient has exactly one complete report (and one incomplete one if node 2 died in their
+    // call).
+    for id in &orphaned {
+        let r = attempts.iter().find(|r| r.id == *id).unwrap();
+        assert_ne!(r.node.as_deref(), Some("node-2"), "taken over: {r:#?}");
+        assert!(
+            matches!(
+                r.outcome.as_deref(),
+                Some("completed" | "cancelled_report_received")
+            ),
+            "{r:#?}"
+        );
+    }
+    for i in 0..AUTOMATIC {
+        let id = automatic(i);
+        let theirs: Vec<_> = reports
+            .iter()
+            .filter(|r| r.hersys_id.expose() == &id)
+            .collect();
+        let complete = theirs.iter().filter(|r| r.complete).count();
+        assert_eq!(complete, 1, "automatic patient {i}: {theirs:#?}");
+        assert!(theirs.len() <= 2, "automatic patient {i}: {theirs:#?}");
+    }
     let kamailio_log = kamailio.log_text();
     drop(kamailio);
     drop(nodes);
@@ -201,6 +238,78 @@ async fn dispatched(url: String) {
     // before the probes took it out).
     let dispatched = kamailio_log.matches("INVITE to node").count();
     assert_eq!(dispatched, 2 * WAVE, "{kamailio_log}");
+}
+
+/// The attempts `node` holds on the line.
+fn held_by(rows: &[AttemptRow], node: &str) -> Vec<AttemptId> {
+    rows.iter()
+        .filter(|r| r.state == "claimed" && r.node.as_deref() == Some(node))
+        .map(|r| r.id)
+        .collect()
+}
+
+/// Waits until no attempt of the slot is pending or on the line; the slot's attempts.
+async fn slot_finished(store: &Store, date: Date, node: &Serve) -> Vec<AttemptRow> {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let rows = store.attempts_on(date).await.unwrap();
+        let open = rows
+            .iter()
+            .filter(|r| r.state == "pending" || r.state == "claimed")
+            .count();
+        if open == 0 && rows.len() >= AUTOMATIC {
+            return rows;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "slot not finished: {rows:#?}\n{}",
+            node.log_text()
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// SIPp as the automatically called patients' phones: each answers and keys a whole call.
+fn patients_phones(port: u16, dir: &Path) -> tokio::process::Child {
+    let mut parts = vec![
+        "2:1".to_string(),
+        "5:365".into(),
+        "9:1".into(),
+        "12:#".into(),
+    ];
+    parts.extend((0..10).map(|k| format!("{}:2", 15 + 2 * k)));
+    let pcap = dtmf_pcap("kamailio-phones", &["--schedule", &parts.join(",")]);
+    let mut args = uas(
+        port,
+        "tests/peers/sipp/patient_answers.xml",
+        &[
+            "-key",
+            "dtmf_pcap",
+            pcap.to_str().unwrap(),
+            "-set",
+            "answer_ms",
+            "200",
+            "-set",
+            "max_call_ms",
+            "60000",
+        ],
+    );
+    if let Some(m) = args.iter().position(|a| a == "-m") {
+        args[m + 1] = "100000".into();
+    }
+    let _ = dir;
+    tokio::process::Command::new(common::sipp_bin())
+        .args(&args)
+        .arg("-nostdin")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("sipp starts")
+}
+
+fn automatic(i: usize) -> String {
+    format!("{}", 62_000_000 + i)
 }
 
 fn hersys(i: usize) -> String {
@@ -221,15 +330,23 @@ fn spawn_call(proxy: SocketAddr, dir: &Path, i: usize) -> tokio::task::JoinHandl
     })
 }
 
-fn node_config(dir: &Path, n: usize, sip: u16, url: &str) -> PathBuf {
+fn node_config(dir: &Path, n: usize, sip: u16, url: &str, slot: LocalTime, phones: u16) -> PathBuf {
     let rtp = 20000 + 2 * (free_port() % 10000);
+    let quiet = |h: u8| LocalTime::new((slot.hour() + h) % 24, 0).unwrap();
     let config = dir.join(format!("node-{n}.toml"));
     let text = format!(
         "[sip]\nlisten = \"127.0.0.1:{sip}\"\n[http]\nlisten = \"127.0.0.1:{http}\"\n\
          [rtp]\nport_min = {rtp}\nport_max = {rtp_max}\n\
-         [calls]\nautomatic_calls = false\nnode_id = \"node-{n}\"\n\
+         [calls]\nnode_id = \"node-{n}\"\nring_timeout_ms = 4000\nattempt_lease_s = 10\n\
          [store]\nurl = \"{url}\"\njournal = \"{journal}\"\n\
-         [prompts]\ndir = \"{root}/prompts\"\n[dialplans]\ndir = \"{root}/dialplans\"\n",
+         [prompts]\ndir = \"{root}/prompts\"\n[dialplans]\ndir = \"{root}/dialplans\"\n\
+         [schedule]\nslots = [\"{slot}\"]\nwindow_minutes = 300\n\
+         retry_offsets_minutes = [0, 100, 200]\nincomplete_retry_minutes = 5\n\
+         minute_seconds = 1\nquiet_hours = {{ start = \"{q1}\", end = \"{q2}\" }}\n\
+         [[trunk]]\nname = \"carrier\"\nproxy = \"127.0.0.1:{phones}\"\n\
+         caller_id = \"0300000000\"\nchannels = 2\n",
+        q1 = quiet(3),
+        q2 = quiet(4),
         http = free_port(),
         rtp_max = rtp + 399,
         journal = dir.join(format!("node-{n}.journal")).display(),
@@ -239,12 +356,19 @@ fn node_config(dir: &Path, n: usize, sip: u16, url: &str) -> PathBuf {
     config
 }
 
-fn import_patients(dir: &Path, config: &Path) {
+fn import_patients(dir: &Path, config: &Path, slot: LocalTime) {
     let mut csv = String::from("hersys_id,name,birthday,phone,language,call_times,observation_start,observation_end,auto_call,health_center,risk\n");
     for i in 0..2 * WAVE {
         csv.push_str(&format!(
-            "{},Test Patient,1950-04-15,031111{:04},ja,09:00,2026-01-01,2099-12-31,false,Minato,age65\n",
+            "{},Test Patient,1950-04-15,031111{:04},ja,{slot},2026-01-01,2099-12-31,false,Minato,age65\n",
             hersys(i),
+            i
+        ));
+    }
+    for i in 0..AUTOMATIC {
+        csv.push_str(&format!(
+            "{},Test Patient,1950-04-15,0322{:06},ja,{slot},2026-01-01,2099-12-31,true,Minato,age65\n",
+            automatic(i),
             i
         ));
     }
@@ -263,8 +387,24 @@ fn count(log: &str, message: &str) -> usize {
         .count()
 }
 
-fn stored(log: &str) -> usize {
-    count(log, "answer stored")
+/// The answers stored so far in each Health Call (a call with an identified caller) of the log.
+fn inbound_stored(log: &str) -> Vec<usize> {
+    let mut calls: std::collections::BTreeMap<u64, (bool, usize)> = Default::default();
+    for e in log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+    {
+        let Some(call) = e["span"]["call"].as_u64() else {
+            continue;
+        };
+        let entry = calls.entry(call).or_default();
+        match e["fields"]["message"].as_str() {
+            Some("caller identified") => entry.0 = true,
+            Some("answer stored") => entry.1 += 1,
+            _ => {}
+        }
+    }
+    calls.into_values().filter(|c| c.0).map(|c| c.1).collect()
 }
 
 async fn wait_log(serve: &Serve, needle: &str, limit: Duration) {
