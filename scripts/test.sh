@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 need_apt=()
 command -v sipp >/dev/null 2>&1 || need_apt+=(sip-tester)
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
+# tests/kamailio.rs runs Debian's Kamailio (dispatcher module) in front of several nodes.
+command -v kamailio >/dev/null 2>&1 || need_apt+=(kamailio)
 # The browser tests (tests/browser.rs) drive Debian's Chromium; Japanese pages need CJK fonts.
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 dpkg -s fonts-noto-cjk >/dev/null 2>&1 || need_apt+=(fonts-noto-cjk)

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod process;
+pub mod relay;
 
 use std::net::{SocketAddr, UdpSocket};
 use std::path::{Path, PathBuf};

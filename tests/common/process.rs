@@ -110,6 +110,25 @@ impl Serve {
     /// Starts `carecall serve --config CONFIG` with logs (at `rust_log`) to `log`, and waits
     /// until it says it is ready.
     pub fn start(config: &Path, log: PathBuf, rust_log: &str) -> Serve {
+        Serve::start_within(config, log, rust_log, Duration::from_secs(30))
+    }
+
+    /// As [`Serve::start`], waiting up to `limit` for it to be ready (several engines
+    /// starting at once on a small machine).
+    pub fn start_within(config: &Path, log: PathBuf, rust_log: &str, limit: Duration) -> Serve {
+        let serve = Serve::spawn(config, log, rust_log);
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if serve.log_text().contains("carecall ready") {
+                return serve;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("engine did not start: {}", serve.log_text());
+    }
+
+    /// Starts `carecall serve --config CONFIG` with logs to `log`, without waiting for it.
+    pub fn spawn(config: &Path, log: PathBuf, rust_log: &str) -> Serve {
         let file = std::fs::File::create(&log).unwrap();
         let child = Command::new(bin())
             .args(["serve", "--config"])
@@ -119,15 +138,7 @@ impl Serve {
             .stderr(file)
             .spawn()
             .expect("carecall serve starts");
-        let serve = Serve { child, log };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if serve.log_text().contains("carecall ready") {
-                return serve;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!("engine did not start: {}", serve.log_text());
+        Serve { child, log }
     }
 
     /// What it has logged so far.
