@@ -12,6 +12,7 @@ mod endpoint;
 pub mod outcome;
 mod registration;
 pub mod sdp;
+mod tcp;
 
 pub use call::{
     CallSignal, EndReason, OutboundCall, PendingInvite, Progress, Rejection, Responder, SipCall,
