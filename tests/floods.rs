@@ -26,11 +26,16 @@ struct Engine {
 }
 
 fn start(name: &str, extra: &str) -> Engine {
+    start_with(name, extra, "")
+}
+
+/// [`start`] with `http_extra` lines in `[http]`.
+fn start_with(name: &str, extra: &str, http_extra: &str) -> Engine {
     let dir = temp_dir("flood", name);
     let (sip, http) = (free_port(), free_port());
     let config = dir.join("carecall.toml");
     let text = format!(
-        "[sip]\nlisten = \"127.0.0.1:{sip}\"\n{extra}\n[http]\nlisten = \"127.0.0.1:{http}\"\n[rtp]\nport_min = 42000\nport_max = 49999\nmedia_timeout_ms = 120000\n[calls]\nautomatic_calls = false\nmax_concurrent = 5\nretry_after_s = 7\n[store]\nurl = \"sqlite://{db}\"\n[prompts]\ndir = \"{root}/prompts\"\n[dialplans]\ndir = \"{root}/dialplans\"\n",
+        "[sip]\nlisten = \"127.0.0.1:{sip}\"\n{extra}\n[http]\nlisten = \"127.0.0.1:{http}\"\n{http_extra}\n[rtp]\nport_min = 42000\nport_max = 49999\nmedia_timeout_ms = 120000\n[calls]\nautomatic_calls = false\nmax_concurrent = 5\nretry_after_s = 7\n[store]\nurl = \"sqlite://{db}\"\n[prompts]\ndir = \"{root}/prompts\"\n[dialplans]\ndir = \"{root}/dialplans\"\n",
         db = dir.join("carecall.db").display(),
         root = root().display(),
     );
@@ -304,6 +309,75 @@ fn twenty_thousand_options_and_a_register_flood_leave_the_engine_answering_calls
         let args = uac(target, "tests/sipp/options.xml", &[]);
         let (ok, out) = sipp(args, LIMIT).await;
         assert!(ok, "OPTIONS after the flood: {out}");
+    });
+}
+
+/// Opens the simulator's WebSocket from `source` with `origin` and returns the status line;
+/// the connection stays open while the stream lives.
+async fn simulator_socket(
+    engine: &Engine,
+    source: Ipv4Addr,
+    origin: &str,
+) -> (String, TcpStream) {
+    let target = SocketAddr::from(([127, 0, 0, 1], engine.http));
+    let mut tcp = connect_from(source, target).await.unwrap();
+    let request = format!(
+        "GET /api/v1/simulator/ws HTTP/1.1\r\nHost: {target}\r\nOrigin: {origin}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    );
+    tcp.write_all(request.as_bytes()).await.unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !got.windows(2).any(|w| w == b"\r\n") {
+        match tokio::time::timeout(Duration::from_secs(5), tcp.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => got.extend_from_slice(&buf[..n]),
+            _ => break,
+        }
+    }
+    let text = String::from_utf8_lossy(&got);
+    (text.lines().next().unwrap_or("").to_string(), tcp)
+}
+
+#[test]
+fn the_simulator_socket_refuses_a_foreign_origin_and_connections_past_its_limits() {
+    rt().block_on(async {
+        let engine = start_with(
+            "simulator",
+            "",
+            "simulator_max_connections = 3\nsimulator_max_per_source = 2\nsimulator_origins = [\"https://staff.example.org\"]",
+        );
+        let own = format!("http://127.0.0.1:{}", engine.http);
+        let (a, b, c) = (
+            Ipv4Addr::new(127, 0, 0, 1),
+            Ipv4Addr::new(127, 0, 0, 2),
+            Ipv4Addr::new(127, 0, 0, 3),
+        );
+        let (status, _) = simulator_socket(&engine, a, "http://evil.example").await;
+        assert!(status.starts_with("HTTP/1.1 403"), "foreign origin: {status}");
+        let mut open = Vec::new();
+        for (source, origin) in [(a, own.as_str()), (a, "https://staff.example.org")] {
+            let (status, tcp) = simulator_socket(&engine, source, origin).await;
+            assert!(status.starts_with("HTTP/1.1 101"), "{origin}: {status}");
+            open.push(tcp);
+        }
+        let (status, _) = simulator_socket(&engine, a, &own).await;
+        assert!(status.starts_with("HTTP/1.1 503"), "third from one source: {status}");
+        let (status, tcp) = simulator_socket(&engine, b, &own).await;
+        assert!(status.starts_with("HTTP/1.1 101"), "another source: {status}");
+        open.push(tcp);
+        let (status, _) = simulator_socket(&engine, c, &own).await;
+        assert!(status.starts_with("HTTP/1.1 503"), "the fourth in all: {status}");
+        // A closed socket gives its slot back.
+        drop(open.remove(0));
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let (status, tcp) = simulator_socket(&engine, c, &own).await;
+            if status.starts_with("HTTP/1.1 101") {
+                open.push(tcp);
+                break;
+            }
+            assert!(Instant::now() < deadline, "the slot never came back: {status}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     });
 }
 
