@@ -314,11 +314,7 @@ fn twenty_thousand_options_and_a_register_flood_leave_the_engine_answering_calls
 
 /// Opens the simulator's WebSocket from `source` with `origin` and returns the status line;
 /// the connection stays open while the stream lives.
-async fn simulator_socket(
-    engine: &Engine,
-    source: Ipv4Addr,
-    origin: &str,
-) -> (String, TcpStream) {
+async fn simulator_socket(engine: &Engine, source: Ipv4Addr, origin: &str) -> (String, TcpStream) {
     let target = SocketAddr::from(([127, 0, 0, 1], engine.http));
     let mut tcp = connect_from(source, target).await.unwrap();
     let request = format!(
