@@ -89,6 +89,43 @@ pub struct SipConfig {
     pub public_ip: IpAddr,
     /// What to do with a request from an address outside every trunk's allowed list.
     pub unknown_source: UnknownSource,
+    /// Limits on inbound SIP-over-TCP connections.
+    pub tcp: TcpLimits,
+}
+
+/// Inbound SIP-over-TCP connections (`[sip] tcp_*`): beyond a limit a new connection is
+/// closed at once; a connection that sends no byte for `idle_timeout` is closed.
+#[derive(Debug, Clone, Copy)]
+pub struct TcpLimits {
+    /// Connections open at once from addresses of no trunk, all together
+    /// (`tcp_max_connections`, default 4096); a trunk's address has only the per-source limit.
+    pub max_connections: usize,
+    /// Connections open at once from one IP address (`tcp_max_per_source`, default 256).
+    pub max_per_source: usize,
+    /// Silence after which a connection is closed (`tcp_idle_timeout_ms`, default 300 s).
+    pub idle_timeout: Duration,
+}
+
+/// The flow simulator's WebSocket (`[http] simulator_*`).
+#[derive(Debug, Clone)]
+pub struct SimulatorLimits {
+    /// Origins allowed besides the page's own (`simulator_origins`, e.g.
+    /// `["https://staff.example.org"]`); a browser from any other origin gets 403.
+    pub origins: Vec<String>,
+    /// Simulator connections open at once (`simulator_max_connections`, default 64).
+    pub max_connections: usize,
+    /// Simulator connections open at once from one IP address (default 8).
+    pub max_per_source: usize,
+}
+
+impl Default for SimulatorLimits {
+    fn default() -> Self {
+        SimulatorLimits {
+            origins: Vec::new(),
+            max_connections: 64,
+            max_per_source: 8,
+        }
+    }
 }
 
 /// RTP media settings.
@@ -200,6 +237,8 @@ pub struct Config {
     pub journal: JournalConfig,
     /// Staff HTTP listener.
     pub http_listen: SocketAddr,
+    /// The flow simulator's WebSocket: allowed origins and connection limits.
+    pub simulator: SimulatorLimits,
     /// Automatic-call slots, window, retry plan and quiet hours.
     pub schedule: crate::schedule::ScheduleConfig,
     /// The `prompts/` folder.

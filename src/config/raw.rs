@@ -133,6 +133,9 @@ pub(super) struct RawSip {
     listen: SocketAddr,
     public_address: Option<IpAddr>,
     unknown_source: UnknownSource,
+    tcp_max_connections: usize,
+    tcp_max_per_source: usize,
+    tcp_idle_timeout_ms: u64,
 }
 
 impl Default for RawSip {
@@ -141,6 +144,9 @@ impl Default for RawSip {
             listen: SocketAddr::from(([127, 0, 0, 1], 5060)),
             public_address: None,
             unknown_source: UnknownSource::Reject,
+            tcp_max_connections: 4096,
+            tcp_max_per_source: 256,
+            tcp_idle_timeout_ms: 300_000,
         }
     }
 }
@@ -225,12 +231,18 @@ impl Default for RawStore {
 #[serde(deny_unknown_fields, default)]
 pub(super) struct RawHttp {
     listen: SocketAddr,
+    simulator_origins: Vec<String>,
+    simulator_max_connections: usize,
+    simulator_max_per_source: usize,
 }
 
 impl Default for RawHttp {
     fn default() -> Self {
         RawHttp {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            simulator_origins: Vec::new(),
+            simulator_max_connections: 64,
+            simulator_max_per_source: 8,
         }
     }
 }

@@ -7,6 +7,7 @@
 
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Path, State};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 
 use super::pages::{page, SIMULATOR_HTML, SIMULATOR_JS};
@@ -28,10 +29,20 @@ pub async fn css() -> Response {
     super::pages::style_css().await
 }
 
-/// `GET /api/v1/simulator/ws`: upgrades to the simulator's WebSocket.
-pub async fn socket(State(state): State<AppState>, upgrade: WebSocketUpgrade) -> Response {
+/// `GET /api/v1/simulator/ws`: upgrades to the simulator's WebSocket. A browser page of
+/// another origin than this server's (and `[http] simulator_origins`) gets 403; a connection
+/// beyond `simulator_max_connections` (in all) or `simulator_max_per_source` gets 503.
+pub async fn socket(
+    State(state): State<AppState>,
+    ws::Peer(peer): ws::Peer,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Response {
     match state.simulator() {
-        Some(ctx) => ws::socket_route(upgrade, State(ctx)).await,
+        Some(ctx) => {
+            let limits = &state.config().simulator;
+            ws::admit_and_upgrade(ctx, limits, peer, &headers, upgrade)
+        }
         None => ApiError::NotFound.into_response(),
     }
 }

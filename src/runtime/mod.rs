@@ -136,6 +136,7 @@ impl Engine {
             allowed: Arc::new(move |ip| allowed_cfg.trunk_for_source(ip).is_some()),
             queue: 256,
             retry_after_s: config.calls.retry_after.as_secs(),
+            tcp: config.sip.tcp,
         };
         let (sip, invites) = SipEndpoint::start(settings).await?;
         let media = MediaPool::start_on(&config.rtp, config.sip.listen.ip())

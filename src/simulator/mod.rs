@@ -25,6 +25,7 @@ use crate::runtime::Assets;
 
 mod connection;
 mod demo;
+pub mod gate;
 pub mod protocol;
 mod session;
 pub mod wav;
@@ -46,6 +47,8 @@ pub struct SimContext {
     flag_rules: FlagRules,
     demo: DemoIdentities,
     audio_base: String,
+    gate: Arc<gate::SimGate>,
+    limits: crate::config::SimulatorLimits,
 }
 
 impl SimContext {
@@ -64,7 +67,28 @@ impl SimContext {
             flag_rules,
             demo: DemoIdentities::builtin(),
             audio_base: audio_base.trim_end_matches('/').to_owned(),
+            gate: Arc::default(),
+            limits: crate::config::SimulatorLimits::default(),
         }
+    }
+
+    /// Replaces the allowed origins and connection limits of [`ws::socket_route`] (the
+    /// defaults: the page's own origin, 64 connections, 8 per source).
+    pub fn with_limits(mut self, limits: crate::config::SimulatorLimits) -> SimContext {
+        self.limits = limits;
+        self
+    }
+
+    /// Admits a WebSocket connection (see [`gate::SimGate::admit`]) under `limits`, counted
+    /// with every other connection to this context.
+    pub fn admit(
+        &self,
+        limits: &crate::config::SimulatorLimits,
+        source: Option<std::net::IpAddr>,
+        origin: Option<&str>,
+        host: Option<&str>,
+    ) -> Result<gate::Slot, gate::Refusal> {
+        self.gate.admit(limits, source, origin, host)
     }
 
     /// Replaces the identities Health Call's identification accepts.

@@ -13,22 +13,79 @@
 use std::sync::Arc;
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
+use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::connection::{Connection, MAX_MESSAGE_BYTES};
+use super::gate::Refusal;
 use super::protocol::SimEvent;
 use super::SimContext;
 use crate::lang::Language;
 
-/// A ready-made route handler: upgrades with a message size limit and runs
+/// A ready-made route handler: checks the origin and the connection limits of the context
+/// ([`SimContext::with_limits`]), upgrades with a message size limit and runs
 /// [`serve_socket`]. Use it when the router's state is the `Arc<SimContext>`; otherwise call
-/// `ws.max_message_size(..).on_upgrade(|s| serve_socket(s, ctx))` from your own handler.
-pub async fn socket_route(ws: WebSocketUpgrade, State(ctx): State<Arc<SimContext>>) -> Response {
+/// [`admit_and_upgrade`] from your own handler.
+pub async fn socket_route(
+    State(ctx): State<Arc<SimContext>>,
+    Peer(peer): Peer,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    let limits = ctx.limits.clone();
+    admit_and_upgrade(ctx, &limits, peer, &headers, ws)
+}
+
+/// The peer's IP address when the server was started with connect info
+/// (`into_make_service_with_connect_info::<SocketAddr>`), else `None`.
+pub struct Peer(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Peer {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let info = parts
+            .extensions
+            .get::<ConnectInfo<std::net::SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip());
+        Ok(Peer(info))
+    }
+}
+
+/// Refuses a foreign `Origin` (403) or a connection beyond `limits` (503), otherwise upgrades
+/// and serves the socket; its slot is held until the socket closes.
+pub fn admit_and_upgrade(
+    ctx: Arc<SimContext>,
+    limits: &crate::config::SimulatorLimits,
+    peer: Option<std::net::IpAddr>,
+    headers: &HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    let text = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
+    let slot = match ctx.admit(limits, peer, text(header::ORIGIN), text(header::HOST)) {
+        Ok(slot) => slot,
+        Err(Refusal::ForeignOrigin) => {
+            tracing::info!("simulator connection from a foreign origin refused");
+            return (StatusCode::FORBIDDEN, "origin not allowed\n").into_response();
+        }
+        Err(Refusal::TooMany) => {
+            tracing::info!("simulator connection refused: too many open");
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [(header::RETRY_AFTER, "10")],
+                "too many simulator connections\n",
+            )
+                .into_response();
+        }
+    };
     ws.max_message_size(MAX_MESSAGE_BYTES)
         .max_frame_size(MAX_MESSAGE_BYTES)
-        .on_upgrade(move |socket| serve_socket(socket, ctx))
+        .on_upgrade(move |socket| async move {
+            serve_socket(socket, ctx).await;
+            drop(slot);
+        })
 }
 
 /// Runs one page's simulator connection until the page closes it: sends `hello`, then

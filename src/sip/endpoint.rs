@@ -11,7 +11,6 @@ use rsipstack::sip::prelude::*;
 use rsipstack::sip::{Header, Method, StatusCode};
 use rsipstack::transaction::endpoint::EndpointInnerRef;
 use rsipstack::transaction::transaction::Transaction;
-use rsipstack::transport::tcp_listener::TcpListenerConnection;
 use rsipstack::transport::udp::UdpConnection;
 use rsipstack::transport::{SipAddr, TransportLayer};
 use rsipstack::EndpointBuilder;
@@ -19,7 +18,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::call::{OutboundCall, PendingInvite};
-use crate::config::UnknownSource;
+use crate::config::{TcpLimits, UnknownSource};
 use crate::pii::Redacted;
 
 /// A failure of the SIP layer itself (not of a call).
@@ -69,6 +68,9 @@ pub(super) fn scrub(text: &str) -> String {
     out
 }
 
+/// The methods carecall answers, for Allow in 200 OPTIONS and 405.
+const ALLOW: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO";
+
 /// Who may send carecall requests, and what happens to the others.
 pub type SourcePolicy = Arc<dyn Fn(IpAddr) -> bool + Send + Sync>;
 
@@ -86,6 +88,8 @@ pub struct SipSettings {
     pub queue: usize,
     /// The Retry-After of that 503, in seconds.
     pub retry_after_s: u64,
+    /// Limits on inbound TCP connections (see [`super::tcp`]).
+    pub tcp: TcpLimits,
 }
 
 /// An outbound INVITE to place through a trunk.
@@ -135,10 +139,12 @@ impl SipEndpoint {
             .get_socketaddr()
             .map_err(|e| SipError::Stack(e.to_string()))?;
         transport.add_transport(udp.into());
-        let tcp = TcpListenerConnection::new(udp_addr, None)
-            .await
-            .map_err(bind_err)?;
-        transport.add_transport(tcp.into());
+        // TCP is accepted by carecall's own loop (connection limits), not the library's.
+        let tcp = super::tcp::bind(udp_addr).map_err(|e| SipError::Bind {
+            addr: udp_addr,
+            reason: e.to_string(),
+        })?;
+        transport.set_stream_idle_timeout(settings.tcp.idle_timeout);
 
         let endpoint = EndpointBuilder::new()
             .with_cancel_token(cancel.clone())
@@ -150,6 +156,18 @@ impl SipEndpoint {
         let dialogs = Arc::new(DialogLayer::new(endpoint.inner.clone()));
         let inner = endpoint.inner.clone();
         tokio::spawn(async move { endpoint.serve().await });
+        let gate = super::tcp::TcpGate::new(
+            settings.tcp,
+            settings.allowed.clone(),
+            settings.unknown_source,
+        );
+        tokio::spawn(super::tcp::accept_loop(
+            tcp,
+            udp_addr,
+            Arc::new(gate),
+            inner.clone(),
+            cancel.child_token(),
+        ));
 
         let contact_host = SocketAddr::new(settings.public_ip, udp_addr.port());
         let sip = SipEndpoint {
@@ -235,7 +253,7 @@ impl SipEndpoint {
                     }
                 }
                 Method::Options => {
-                    let allow = Header::Allow("INVITE, ACK, BYE, CANCEL, OPTIONS, INFO".into());
+                    let allow = Header::Allow(ALLOW.into());
                     let accept = Header::Accept("application/sdp".into());
                     tokio::spawn(async move {
                         tx.reply_with(StatusCode::OK, vec![allow, accept], None)
@@ -248,8 +266,14 @@ impl SipEndpoint {
                         async move { tx.reply(StatusCode::CallTransactionDoesNotExist).await },
                     );
                 }
+                // Not a registrar, presence server or proxy: REGISTER, SUBSCRIBE, MESSAGE …
+                // get 405 with the Allow header RFC 3261 §8.2.1 requires.
                 _ => {
-                    tokio::spawn(async move { tx.reply(StatusCode::MethodNotAllowed).await });
+                    let allow = Header::Allow(ALLOW.into());
+                    tokio::spawn(async move {
+                        tx.reply_with(StatusCode::MethodNotAllowed, vec![allow], None)
+                            .await
+                    });
                 }
             }
         }

@@ -14,6 +14,7 @@ mod registration;
 mod sanity;
 pub use sanity::triage;
 pub mod sdp;
+mod tcp;
 
 pub use call::{
     CallSignal, EndReason, OutboundCall, PendingInvite, Progress, Rejection, Responder, SipCall,

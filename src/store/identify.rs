@@ -73,6 +73,12 @@ impl Store {
             if let Some(p) = found.as_ref().filter(|p| !p.locked && p.birthday_is(mmdd)) {
                 return Ok(Identification::Patient(p.reference()?));
             }
+            // Every failure runs the same statements, whether the ID exists, is locked or is
+            // unknown: the store's work (and so its timing) tells a caller nothing.
+            let since = match &found {
+                Some(p) => window_start.max(p.unlocked_at.unwrap_or(i64::MIN)),
+                None => window_start,
+            };
             let mut tx = pool.begin_write().await?;
             sqlx::query("INSERT INTO id_failures (hersys_id, caller, call_id, at) VALUES ($1, $2, $3, $4)")
                 .bind(id)
@@ -81,29 +87,28 @@ impl Store {
                 .bind(at)
                 .execute(&mut *tx)
                 .await?;
+            let calls: i64 = sqlx::query(
+                "SELECT COUNT(DISTINCT call_id) AS calls FROM id_failures \
+                 WHERE hersys_id = $1 AND at > $2",
+            )
+            .bind(id)
+            .bind(since)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("calls")?;
+            // Locks an existing, unlocked ID at the threshold; no row changes otherwise.
+            sqlx::query(
+                "UPDATE patients SET hc_locked_at = $1 \
+                 WHERE hersys_id = $2 AND hc_locked_at IS NULL AND $3",
+            )
+            .bind(at)
+            .bind(id)
+            .bind(calls >= threshold)
+            .execute(&mut *tx)
+            .await?;
             let outcome = match found {
                 Some(p) if p.locked => Identification::Locked,
-                Some(p) => {
-                    let since = window_start.max(p.unlocked_at.unwrap_or(i64::MIN));
-                    let calls: i64 = sqlx::query(
-                        "SELECT COUNT(DISTINCT call_id) AS calls FROM id_failures \
-                         WHERE hersys_id = $1 AND at > $2",
-                    )
-                    .bind(id)
-                    .bind(since)
-                    .fetch_one(&mut *tx)
-                    .await?
-                    .try_get("calls")?;
-                    if calls >= threshold {
-                        sqlx::query("UPDATE patients SET hc_locked_at = $1 WHERE id = $2")
-                            .bind(at)
-                            .bind(p.id)
-                            .execute(&mut *tx)
-                            .await?;
-                    }
-                    Identification::NoMatch
-                }
-                None => Identification::NoMatch,
+                _ => Identification::NoMatch,
             };
             tx.commit().await?;
             Ok(outcome)

@@ -102,6 +102,26 @@ impl RawConfig {
             "lock_window_hours",
             "must be at least 1",
         );
+        let mut c = checks("sip", &mut problems);
+        for (ok, key) in [
+            (self.sip.tcp_max_connections > 0, "tcp_max_connections"),
+            (self.sip.tcp_max_per_source > 0, "tcp_max_per_source"),
+        ] {
+            c.require(ok, key, "must be at least 1");
+        }
+        let mut c = checks("http", &mut problems);
+        for (ok, key) in [
+            (
+                self.http.simulator_max_connections > 0,
+                "simulator_max_connections",
+            ),
+            (
+                self.http.simulator_max_per_source > 0,
+                "simulator_max_per_source",
+            ),
+        ] {
+            c.require(ok, key, "must be at least 1");
+        }
         let f = &self.flags;
         let mut c = checks("flags", &mut problems);
         c.require(
@@ -143,6 +163,11 @@ impl RawConfig {
                 listen: self.sip.listen,
                 public_ip: self.sip.public_address.unwrap_or(self.sip.listen.ip()),
                 unknown_source: self.sip.unknown_source,
+                tcp: crate::config::TcpLimits {
+                    max_connections: self.sip.tcp_max_connections,
+                    max_per_source: self.sip.tcp_max_per_source,
+                    idle_timeout: Duration::from_millis(self.sip.tcp_idle_timeout_ms),
+                },
             },
             rtp: RtpConfig {
                 port_min: rtp.port_min,
@@ -172,6 +197,11 @@ impl RawConfig {
             },
             store_options,
             http_listen: self.http.listen,
+            simulator: crate::config::SimulatorLimits {
+                origins: self.http.simulator_origins.clone(),
+                max_connections: self.http.simulator_max_connections,
+                max_per_source: self.http.simulator_max_per_source,
+            },
             prompts_dir: resolve(base, self.prompts.dir.as_deref().unwrap_or("prompts")),
             dialplans_dir: resolve(base, self.dialplans.dir.as_deref().unwrap_or("dialplans")),
             trunks,
