@@ -14,6 +14,7 @@ mod common;
 mod common_store;
 
 use std::net::SocketAddr;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
@@ -37,7 +38,10 @@ struct Kamailio {
 }
 
 impl Drop for Kamailio {
+    /// Kills Kamailio's main process and its children (one process group of its own).
     fn drop(&mut self) {
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -67,6 +71,7 @@ impl Kamailio {
         std::fs::write(&path, cfg).unwrap();
         let log = dir.join("kamailio.log");
         let child = Command::new("kamailio")
+            .process_group(0)
             .args(["-DD", "-E", "-m", "32", "-M", "8", "-f"])
             .arg(&path)
             .stdout(Stdio::null())
