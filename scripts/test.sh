@@ -61,23 +61,43 @@ fi
 cargo fmt --all -- --check
 cargo clippy --locked --all-targets -- -D warnings
 cargo test --locked --all-targets --no-run
-./scripts/test-lanes.sh
+
+# The fuzz crate (fuzz/, cargo-fuzz) is built beside the test lanes, which mostly wait on
+# real-time calls; its short run comes after them (below).
+command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked
+mkdir -p fuzz/target
+(cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz build --dev --sanitizer none) >fuzz/target/build.log 2>&1 &
+fuzz_build=$!
+
+lanes_rc=0
+./scripts/test-lanes.sh || lanes_rc=$?
+if ! wait "$fuzz_build"; then
+  tail -n 40 fuzz/target/build.log
+  echo "the fuzz crate did not build (fuzz/target/build.log)" >&2
+  exit 1
+fi
+[ "$lanes_rc" -eq 0 ] || exit "$lanes_rc"
 
 # A short run of every fuzz target (fuzz/), so that a parser regression fails the test command.
 # cargo-fuzz needs nightly flags: RUSTC_BOOTSTRAP=1 lets the stable toolchain take them.
-# Built without a sanitizer (a panic is still a crash to libFuzzer) and with -O: an ASan build
-# of the dependencies took far longer than the ~4 minutes this step may add (docs/reliability.md).
-command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked
+# Built --dev (unoptimised, debug assertions on) and without a sanitizer: a panic is still a
+# crash to libFuzzer, and the cold build stays within the few minutes this step may add; the
+# -O builds are for the long runs (fuzz/long-run.sh). Figures in docs/reliability.md.
 fuzz_seconds="${CARECALL_FUZZ_SECONDS:-3}"
-fuzz_tmp=$(mktemp -d /tmp/carecall-fuzz.XXXXXX)
 (
   cd fuzz
   export RUSTC_BOOTSTRAP=1
-  cargo fuzz build -O --sanitizer none
+  fuzz_tmp=target/smoke  # new inputs and logs of this run; fuzz/target is ignored by git
+  rm -rf "$fuzz_tmp"
   for t in $(cargo fuzz list); do
     mkdir -p "$fuzz_tmp/$t"
-    cargo fuzz run -O --sanitizer none "$t" "$fuzz_tmp/$t" "corpus/$t" -- \
-      -max_total_time="$fuzz_seconds" -print_final_stats=1 2>&1 | tail -n 3
+    if ! cargo fuzz run --dev --sanitizer none "$t" "$fuzz_tmp/$t" "corpus/$t" -- \
+      -max_total_time="$fuzz_seconds" -print_final_stats=1 >"$fuzz_tmp/$t.log" 2>&1; then
+      grep -E -A3 'panicked at|ERROR: libFuzzer|Test unit written' "$fuzz_tmp/$t.log" ||
+        tail -n 40 "$fuzz_tmp/$t.log"
+      echo "fuzz target $t failed (the crashing input is under fuzz/artifacts/$t/)" >&2
+      exit 1
+    fi
+    echo "fuzz $t: $(sed -n 's/^stat::number_of_executed_units: *//p' "$fuzz_tmp/$t.log") inputs, no crash"
   done
 )
-rm -rf "$fuzz_tmp"
