@@ -117,6 +117,10 @@ pub struct SipEndpoint {
     contact_host: SocketAddr,
 }
 
+/// Ephemeral UDP ports tried (listen port 0) before giving up on one whose number is free
+/// for TCP too.
+const EPHEMERAL_ATTEMPTS: u32 = 16;
+
 impl SipEndpoint {
     /// Binds UDP and TCP on `settings.listen`, starts the stack, and returns the endpoint and
     /// the queue of new inbound calls. Every other request is answered here.
@@ -129,21 +133,37 @@ impl SipEndpoint {
             addr: settings.listen,
             reason: scrub(&e.to_string()),
         };
-        let udp =
-            UdpConnection::create_connection(settings.listen, None, Some(cancel.child_token()))
-                .await
-                .map_err(bind_err)?;
-        // Port 0 binds an ephemeral UDP port; TCP then takes the same number.
-        let udp_addr = udp
-            .get_addr()
-            .get_socketaddr()
-            .map_err(|e| SipError::Stack(e.to_string()))?;
+        // Port 0 binds an ephemeral UDP port and TCP then takes the same number; when that
+        // number is taken for TCP (another process's socket), another UDP port is tried.
+        let mut attempts = 0;
+        let (udp, udp_addr, tcp) = loop {
+            let udp =
+                UdpConnection::create_connection(settings.listen, None, Some(cancel.child_token()))
+                    .await
+                    .map_err(bind_err)?;
+            let udp_addr = udp
+                .get_addr()
+                .get_socketaddr()
+                .map_err(|e| SipError::Stack(e.to_string()))?;
+            // TCP is accepted by carecall's own loop (connection limits), not the library's.
+            match super::tcp::bind(udp_addr) {
+                Ok(tcp) => break (udp, udp_addr, tcp),
+                Err(e)
+                    if settings.listen.port() == 0
+                        && e.kind() == std::io::ErrorKind::AddrInUse
+                        && attempts < EPHEMERAL_ATTEMPTS =>
+                {
+                    attempts += 1;
+                }
+                Err(e) => {
+                    return Err(SipError::Bind {
+                        addr: udp_addr,
+                        reason: e.to_string(),
+                    })
+                }
+            }
+        };
         transport.add_transport(udp.into());
-        // TCP is accepted by carecall's own loop (connection limits), not the library's.
-        let tcp = super::tcp::bind(udp_addr).map_err(|e| SipError::Bind {
-            addr: udp_addr,
-            reason: e.to_string(),
-        })?;
         transport.set_stream_idle_timeout(settings.tcp.idle_timeout);
 
         let endpoint = EndpointBuilder::new()
