@@ -63,10 +63,11 @@ cargo clippy --locked --all-targets -- -D warnings
 cargo test --locked --all-targets --no-run
 
 # The fuzz crate (fuzz/, cargo-fuzz) is built beside the test lanes, which mostly wait on
-# real-time calls; its short run comes after them (below).
+# real-time calls, at the lowest CPU priority so that it never delays a call's media or digits;
+# its short run comes after them (below).
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked
 mkdir -p fuzz/target
-(cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz build --dev --sanitizer none) >fuzz/target/build.log 2>&1 &
+(cd fuzz && RUSTC_BOOTSTRAP=1 nice -n 19 cargo fuzz build --dev --sanitizer none) >fuzz/target/build.log 2>&1 &
 fuzz_build=$!
 
 lanes_rc=0
