@@ -8,6 +8,7 @@
 //! - Cores take an input plus `now` and return outputs (packets, events, the next deadline).
 //!   They own no socket, task, lock or clock: [`rtp`], [`media`], [`ivr`], [`schedule`] and
 //!   the SDP/trunk policy parts of [`sip`].
+//! - [`domain`] holds the shared value types (direction, disposition) and imports nothing.
 //! - [`clock`] is the only module that reads the system clock.
 //! - The shell is [`runtime`] (sockets, tasks, timers, shutdown), [`store`] (SQL) and
 //!   [`http`] (staff API). Nothing else does I/O.
@@ -20,6 +21,7 @@ pub mod alert;
 pub mod call;
 pub mod clock;
 pub mod config;
+pub mod domain;
 pub mod http;
 pub mod ivr;
 pub mod lang;

@@ -41,6 +41,11 @@ impl<S: tracing::Subscriber> Layer<S> for StatementLog {
         }
         let mut text = Text(String::new());
         event.record(&mut text);
+        // A pool opening a new connection runs its PRAGMA set-up; that is the pool's work,
+        // not the identification's, and comes whenever the pool decides.
+        if text.0.starts_with("PRAGMA") {
+            return;
+        }
         if let Some(list) = STATEMENTS.lock().unwrap().as_mut() {
             list.push(text.0);
         }

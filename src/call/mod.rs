@@ -17,24 +17,7 @@ mod probe;
 pub use dialplan_flow::DialplanFlow;
 pub use probe::ProbeFlow;
 
-/// Whether carecall or the patient placed the call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Direction {
-    /// The patient called carecall (Health Call).
-    Inbound,
-    /// carecall called the patient (automatic call).
-    Outbound,
-}
-
-impl Direction {
-    /// The metric label.
-    pub fn label(self) -> &'static str {
-        match self {
-            Direction::Inbound => "inbound",
-            Direction::Outbound => "outbound",
-        }
-    }
-}
+pub use crate::domain::Direction;
 
 /// A prompt to play: an id in a language's folder.
 #[derive(Debug, Clone, PartialEq, Eq)]

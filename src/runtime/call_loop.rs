@@ -69,6 +69,7 @@ impl LiveCall<'_> {
                     }
                     Some(CallSignal::Confirmed) => None,
                     Some(CallSignal::Info { content_type, body, reply }) => {
+                        self.media.note_activity();
                         match crate::rtp::info::parse_info_body(&content_type, &body) {
                             Ok(digit) => {
                                 reply.respond(200, None).await;
@@ -82,6 +83,7 @@ impl LiveCall<'_> {
                         }
                     }
                     Some(CallSignal::ReInvite { offer, reply }) => {
+                        self.media.note_activity();
                         reinvite(&self.media, &mut self.local, &offer, reply).await;
                         None
                     }

@@ -51,6 +51,7 @@ enum Command {
     Play(u64, Vec<PromptRef>),
     Stop(u64),
     Update(u64, Negotiated),
+    Activity(u64),
     Remove(u64),
     Shutdown,
 }
@@ -239,6 +240,12 @@ impl MediaSession {
     /// Applies a renegotiation (hold, unhold, new address).
     pub fn update(&self, negotiated: Negotiated) {
         let _ = self.commands.send(Command::Update(self.id, negotiated));
+    }
+
+    /// The far end showed it is there by signalling (a SIP INFO digit, any in-dialog
+    /// request): the media timeout restarts as if a packet had arrived.
+    pub fn note_activity(&self) {
+        let _ = self.commands.send(Command::Activity(self.id));
     }
 
     /// The next media event; `None` when the worker has gone.
@@ -538,6 +545,7 @@ impl Worker {
                 Command::Play(id, prompts) => self.with(id, |c| c.play(&prompts)),
                 Command::Stop(id) => self.with(id, |c| c.player.stop()),
                 Command::Update(id, n) => self.with(id, |c| c.update(n)),
+                Command::Activity(id) => self.with(id, |c| c.last_rx = Some(crate::clock::now())),
                 Command::Remove(id) => {
                     if let Some(slot) = self.slot_of.remove(&id) {
                         self.slots[slot].retain(|c| c.id != id);
