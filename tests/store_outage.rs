@@ -10,14 +10,12 @@ mod common_api;
 mod common_store;
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tokio::net::{TcpListener, TcpStream};
-use tokio::task::JoinHandle;
+use tokio::net::TcpListener;
 
 use common::process::{carecall, temp_dir, Serve};
+use common::relay::Relay;
 use common::{free_port, health_call_rfc4733, root, rt, schedule};
 
 const SECRETS: [&str; 4] = ["73920561", "Yamada", "1950-04-15", "0311112222"];
@@ -40,8 +38,7 @@ fn answers_confirmed_during_a_database_outage_reach_the_store_once_it_is_back() 
 
 async fn outage(direct: String) {
     let dir = temp_dir("outage", "pg");
-    let relay = Relay::start(pg_address(&direct)).await;
-    let via_relay = direct.replacen(&pg_address(&direct).to_string(), &relay.addr.to_string(), 1);
+    let (relay, via_relay) = Relay::for_url(&direct).await;
     let (hook, mut alerts) = alert_receiver().await;
     let sip = free_port();
     let journal = dir.join("carecall.journal");
@@ -160,66 +157,6 @@ async fn outage(direct: String) {
                 "personal data {secret:?} in the engine's log: {line}"
             );
         }
-    }
-}
-
-/// The host and port of a `postgres://user@host:port/db…` URL.
-fn pg_address(url: &str) -> SocketAddr {
-    let after = url.split_once('@').map_or(url, |(_, rest)| rest);
-    let hostport = after.split(['/', '?']).next().unwrap_or(after);
-    let hostport = if hostport.contains(':') {
-        hostport.to_string()
-    } else {
-        format!("{hostport}:5432")
-    };
-    let hostport = hostport.replace("localhost", "127.0.0.1");
-    hostport
-        .parse()
-        .unwrap_or_else(|e| panic!("{hostport}: {e}"))
-}
-
-/// A TCP relay to PostgreSQL that can cut every connection and refuse new ones.
-struct Relay {
-    addr: SocketAddr,
-    open: Arc<AtomicBool>,
-    links: Arc<Mutex<Vec<JoinHandle<()>>>>,
-}
-
-impl Relay {
-    async fn start(upstream: SocketAddr) -> Relay {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let open = Arc::new(AtomicBool::new(true));
-        let links: Arc<Mutex<Vec<JoinHandle<()>>>> = Arc::default();
-        let (o, l) = (open.clone(), links.clone());
-        tokio::spawn(async move {
-            while let Ok((mut client, _)) = listener.accept().await {
-                if !o.load(Ordering::SeqCst) {
-                    drop(client);
-                    continue;
-                }
-                let link = tokio::spawn(async move {
-                    if let Ok(mut server) = TcpStream::connect(upstream).await {
-                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
-                    }
-                });
-                l.lock().unwrap().push(link);
-            }
-        });
-        Relay { addr, open, links }
-    }
-
-    /// Closes every connection and refuses new ones.
-    fn cut(&self) {
-        self.open.store(false, Ordering::SeqCst);
-        for link in self.links.lock().unwrap().drain(..) {
-            link.abort();
-        }
-    }
-
-    /// Lets connections through again.
-    fn restore(&self) {
-        self.open.store(true, Ordering::SeqCst);
     }
 }
 
