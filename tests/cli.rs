@@ -384,3 +384,63 @@ fn records_export_after_real_calls_and_private_data_files() {
     );
     drop(serve);
 }
+
+/// The real-call benchmark keeps working: a short `carecall loadgen` run of whole Health
+/// Calls identifies every caller, stores their answers and loses no digit.
+#[test]
+fn loadgen_runs_whole_health_calls_and_loses_no_digit() {
+    let out = Command::new(bin())
+        .current_dir(root())
+        .args([
+            "loadgen",
+            "--calls",
+            "4",
+            "--hold",
+            "22",
+            "--call-seconds",
+            "30",
+        ])
+        .output()
+        .expect("carecall runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    let line = |start: &str| {
+        stdout
+            .lines()
+            .find(|l| l.starts_with(start))
+            .unwrap_or_else(|| panic!("no `{start}` line in:\n{stdout}"))
+            .to_owned()
+    };
+    let number_before = |line: &str, word: &str| -> u64 {
+        let words: Vec<&str> = line
+            .split([' ', ',', '(', ')'])
+            .filter(|w| !w.is_empty())
+            .collect();
+        let at = words
+            .iter()
+            .position(|w| *w == word)
+            .unwrap_or_else(|| panic!("{word} in {line}"));
+        words[at - 1]
+            .parse()
+            .unwrap_or_else(|_| panic!("a number before {word} in {line}"))
+    };
+    let calls = line("calls:");
+    assert_eq!(number_before(&calls, "answered"), 4, "{stdout}");
+    assert_eq!(number_before(&calls, "refused"), 0, "{stdout}");
+    let digits = line("digits:");
+    assert!(digits.ends_with("lost 0"), "{stdout}");
+    assert!(
+        number_before(&digits.replace("sent ", "sent: "), "reported") >= 4 * 15,
+        "{stdout}"
+    );
+    let store = line("store:");
+    assert_eq!(
+        number_before(&store, "reports"),
+        4,
+        "every caller identified: {stdout}"
+    );
+    assert!(
+        number_before(&store, "answers") >= 4,
+        "temperatures stored: {stdout}"
+    );
+}
