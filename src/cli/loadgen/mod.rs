@@ -72,6 +72,10 @@ pub struct Args {
     /// The dialplans folder (health-call flow).
     #[arg(long, default_value = "dialplans")]
     dialplans: std::path::PathBuf,
+    /// Print a line every this many seconds of the window (RSS, calls up, engine CPU): the
+    /// soak's curve. 0: none.
+    #[arg(long, default_value_t = 0)]
+    sample_every: u64,
     /// The report store (default: a new SQLite file in a temporary folder).
     #[arg(long)]
     store: Option<String>,
@@ -167,7 +171,7 @@ async fn bench(args: Args, config: Config) -> Result<(), CliError> {
     let ramp = Duration::from_millis(1000 * args.calls as u64 / rate);
     tokio::time::sleep(ramp + Duration::from_secs(2)).await;
     let window = Window::open(&engine, &totals, &digits_seen);
-    tokio::time::sleep(Duration::from_secs(args.hold)).await;
+    hold(&args, &engine).await;
     let figures = window.close(&engine, &totals, &digits_seen);
     stop.store(true, Ordering::SeqCst);
     let _ = ua.join();
@@ -179,6 +183,31 @@ async fn bench(args: Args, config: Config) -> Result<(), CliError> {
     };
     report(&args, &figures, &totals, &digits_seen, stored);
     Ok(())
+}
+
+/// Waits out the measured window, printing a sample line every `--sample-every` seconds.
+async fn hold(args: &Args, engine: &Engine) {
+    let end = Instant::now() + Duration::from_secs(args.hold);
+    if args.sample_every == 0 {
+        tokio::time::sleep_until(end.into()).await;
+        return;
+    }
+    let every = Duration::from_secs(args.sample_every);
+    let (start, mut cpu) = (Instant::now(), ThreadCpu::sample());
+    while Instant::now() + every <= end {
+        tokio::time::sleep(every).await;
+        let now = ThreadCpu::sample();
+        let used = now.since(&cpu).engine();
+        cpu = now;
+        println!(
+            "sample at {:>5} s: RSS {:.1} MiB, calls up {}, engine CPU {:.1} % of one core",
+            start.elapsed().as_secs(),
+            rss_kib() as f64 / 1024.0,
+            engine.active_calls(),
+            100.0 * used / every.as_secs_f64()
+        );
+    }
+    tokio::time::sleep_until(end.into()).await;
 }
 
 fn probe_flows() -> FlowFactory {
