@@ -227,4 +227,54 @@ mod tests {
             assert_eq!((s.as_u16(), body["error"].as_str()), (status, Some(code)));
         }
     }
+
+    #[test]
+    fn every_error_code_is_in_the_openapi_document_and_the_page_has_words_for_it() {
+        let doc: serde_json::Value = serde_json::from_str(super::super::openapi::DOCUMENT).unwrap();
+        let listed: Vec<&str> = doc["components"]["schemas"]["Error"]["properties"]["error"]
+            ["enum"]
+            .as_array()
+            .expect("Error.error enum in openapi.json")
+            .iter()
+            .filter_map(|v| v.as_str())
+            .collect();
+        let every = [
+            ApiError::Unauthenticated,
+            ApiError::Forbidden("x"),
+            ApiError::NotFound,
+            ApiError::MalformedBody,
+            ApiError::NotJson,
+            ApiError::BodyTooLarge,
+            ApiError::MalformedQuery,
+            ApiError::MalformedPath,
+            ApiError::Invalid(FieldErrors::new()),
+            ApiError::Conflict("x".into()),
+            ApiError::TooManyAttempts(Duration::from_secs(1)),
+            ApiError::Internal(Fault::Export),
+        ];
+        let codes: Vec<&str> = every.iter().map(|e| e.status_and_code().1).collect();
+        let page = super::super::pages::STAFF_TEXT_JS;
+        let start = page
+            .find("const ERRORS = {")
+            .expect("ERRORS in web/staff-text.js");
+        let block = &page[start..];
+        let block = &block[..block.find("\n  };").expect("the block ends")];
+        for code in &codes {
+            assert!(
+                listed.contains(code),
+                "{code} missing from the Error schema"
+            );
+            assert_eq!(
+                block.matches(&format!(" {code}: \"")).count(),
+                2,
+                "web/staff-text.js ERRORS needs {code} in Japanese and English"
+            );
+        }
+        for code in listed {
+            assert!(
+                codes.contains(&code),
+                "the Error schema lists {code}, which nothing uses"
+            );
+        }
+    }
 }
