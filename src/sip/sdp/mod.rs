@@ -25,13 +25,14 @@ use write::Line;
 /// Why an SDP body could not be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SdpError {
-    /// A line is not `x=value`, or a field that must be a number or address is not.
+    /// Not RFC 8866 syntax: `v=0` is not the first line, a line is not `x=value`, or a field
+    /// that must be a number is not.
     #[error("malformed SDP line {line}")]
     Malformed {
         /// 1-based line number.
         line: usize,
     },
-    /// There is no `m=audio` section.
+    /// There is no `m=audio` section (an empty body included).
     #[error("no audio stream offered")]
     NoAudio,
     /// The audio stream has no connection address (`c=`) at session or media level.

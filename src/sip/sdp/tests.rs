@@ -266,3 +266,11 @@ fn the_answer_parses_again_as_rfc_8866() {
     };
     assert!(offer(v6).contains("c=IN IP6 ::1\r\n"));
 }
+
+#[test]
+fn avpf_audio_is_taken_with_its_protocol_echoed() {
+    let offer = "v=0\r\nc=IN IP4 10.0.0.7\r\nm=audio 4000 RTP/AVPF 8\r\na=rtcp-fb:* nack\r\n";
+    let (n, body) = answer(offer, local()).unwrap();
+    assert_eq!(n.law, Law::Pcma);
+    assert_eq!(m_lines(&body), ["m=audio 20000 RTP/AVPF 8"], "{body}");
+}
