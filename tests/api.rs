@@ -27,6 +27,7 @@ on_both_backends!(
     staff_enter_a_phone_report_and_calls_are_queued_and_listed,
     sessions_end_at_expiry_deactivation_or_a_new_password,
     the_audit_log_is_append_only,
+    malformed_requests_get_4xx_with_a_stable_code_and_never_echo_the_value,
 );
 
 /// The secrets of [`patients_csv`], for the log check.
@@ -1130,4 +1131,48 @@ fn the_engine_serves_the_api_with_a_first_admin_from_staff_add() {
             );
         }
     }
+}
+
+/// A client's malformed request is its own mistake: 4xx with the API's JSON error and a
+/// stable code (not axum's plain text), and no word of what was sent. Server faults are 500
+/// `internal` (unit tests in `src/http/error.rs`; they cannot be provoked from outside).
+async fn malformed_requests_get_4xx_with_a_stable_code_and_never_echo_the_value(db: Db) {
+    let e = env(&db).await;
+    let api = &e.api;
+    let json_body = |text: &str| Some(("application/json", text.as_bytes().to_vec()));
+    let check = |r: &common_api::Resp, status: u16, code: &str| {
+        assert_eq!(r.status, status, "{}", r.text());
+        assert_eq!(r.json()["error"], code, "{}", r.text());
+        assert!(
+            !r.text().contains("73920561"),
+            "the value is not echoed: {}",
+            r.text()
+        );
+    };
+    let broken = r#"{"hersys_id": "73920561", "name": "#;
+    let r = api
+        .send("POST", "/api/v1/patients", &e.minato, json_body(broken))
+        .await;
+    check(&r, 400, "malformed_body");
+    // Valid JSON of the wrong shape: a number where the login takes a string.
+    let wrong = r#"{"username": 73920561, "password": "x"}"#;
+    let r = api
+        .send("POST", "/api/v1/auth/token", &Cred::None, json_body(wrong))
+        .await;
+    check(&r, 400, "malformed_body");
+    let plain = Some(("text/plain", br#"{"hersys_id": "73920561"}"#.to_vec()));
+    let r = api.send("POST", "/api/v1/patients", &e.minato, plain).await;
+    check(&r, 415, "not_json");
+    check(
+        &api.get("/api/v1/patients/73920561x", &e.minato).await,
+        400,
+        "malformed_path",
+    );
+    check(
+        &api.get("/api/v1/patients?limit=73920561x", &e.minato).await,
+        400,
+        "malformed_query",
+    );
+    // The same requests made well are served.
+    ok(&api.get("/api/v1/patients?limit=5", &e.minato).await);
 }

@@ -153,14 +153,18 @@
   const ERRORS = {
     ja: {
       unauthenticated: "ログインしてください。", forbidden: "この操作は許可されていません。",
-      not_found: "見つかりません。", bad_request: "要求に誤りがあります。",
+      not_found: "見つかりません。", malformed_body: "要求の形式に誤りがあります。",
+      not_json: "要求の形式に誤りがあります。", body_too_large: "送信した内容が大きすぎます。",
+      malformed_query: "要求に誤りがあります。", malformed_path: "要求に誤りがあります。",
       invalid: "入力に誤りがあります。", conflict: "すでに存在します。",
       too_many_attempts: "試行が多すぎます。しばらく待ってください。",
       internal: "サーバーで問題が起きました。時間をおいてやり直してください。",
     },
     en: {
       unauthenticated: "Please log in.", forbidden: "You may not do this.",
-      not_found: "Not found.", bad_request: "The request was not understood.",
+      not_found: "Not found.", malformed_body: "The request was not understood.",
+      not_json: "The request was not understood.", body_too_large: "What was sent is too large.",
+      malformed_query: "The request was not understood.", malformed_path: "The request was not understood.",
       invalid: "Please correct the fields marked.", conflict: "Already exists.",
       too_many_attempts: "Too many attempts. Please wait.",
       internal: "The server had a problem. Please try again later.",

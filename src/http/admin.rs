@@ -1,6 +1,6 @@
 //! Admin handlers: health centres, staff accounts and the audit log.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -12,6 +12,8 @@ use crate::report::date::Date;
 use crate::store::{AuditFilter, CentreId, NewStaff, PatientId, Role, StaffChange, StaffId};
 
 use super::auth::{staff_json, AdminAuth};
+use super::error::Fault;
+use super::extract::{JsonBody, Path, Query};
 use super::secret::{hash_password, SecretError};
 use super::{utc, ApiError, AppState, Problem};
 
@@ -38,7 +40,7 @@ pub struct NewCentre {
 pub async fn create_centre(
     State(state): State<AppState>,
     AdminAuth(auth): AdminAuth,
-    Json(body): Json<NewCentre>,
+    JsonBody(body): JsonBody<NewCentre>,
 ) -> Result<Response, ApiError> {
     let name = body.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
@@ -83,7 +85,7 @@ pub struct StaffBody {
 pub async fn create_staff(
     State(state): State<AppState>,
     AdminAuth(auth): AdminAuth,
-    Json(body): Json<StaffBody>,
+    JsonBody(body): JsonBody<StaffBody>,
 ) -> Result<Response, ApiError> {
     let username = body.username.as_deref().map(str::trim).unwrap_or_default();
     if !valid_username(username) {
@@ -116,7 +118,7 @@ pub async fn update_staff(
     State(state): State<AppState>,
     AdminAuth(auth): AdminAuth,
     Path(id): Path<i64>,
-    Json(body): Json<StaffBody>,
+    JsonBody(body): JsonBody<StaffBody>,
 ) -> Result<Json<Value>, ApiError> {
     if body.username.is_some() {
         return Err(ApiError::field("username", Problem::IMMUTABLE));
@@ -225,12 +227,12 @@ async fn centre(state: &AppState, name: Option<String>) -> Result<Option<CentreI
 async fn hash(password: String) -> Result<String, ApiError> {
     let hashed = tokio::task::spawn_blocking(move || hash_password(&password))
         .await
-        .map_err(|_| ApiError::BadRequest("password hashing failed".into()))?;
+        .map_err(|_| ApiError::Internal(Fault::PasswordHash))?;
     hashed.map_err(|e| match e {
         SecretError::TooShort => {
             ApiError::field("password", Problem::password_short(e.to_string()))
         }
-        SecretError::Hash => ApiError::BadRequest(e.to_string()),
+        SecretError::Hash => ApiError::Internal(Fault::PasswordHash),
     })
 }
 

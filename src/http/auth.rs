@@ -21,6 +21,7 @@ use serde_json::{json, Value};
 use crate::clock;
 use crate::store::{Actor, CentreScope, PatientId, Role, SessionKind, StaffAccount};
 
+use super::extract::JsonBody;
 use super::secret::{new_token, token_digest, verify_dummy, verify_password};
 use super::{utc, ApiError, AppState};
 
@@ -145,7 +146,7 @@ pub struct Credentials {
 pub async fn token(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Json(body): Json<Credentials>,
+    JsonBody(body): JsonBody<Credentials>,
 ) -> Result<Response, ApiError> {
     let (staff, token, _csrf, expires) = login(&state, peer, &body, SessionKind::Token).await?;
     let out = json!({ "token": token, "expires_at": utc(expires), "staff": staff_json(&staff) });
@@ -157,7 +158,7 @@ pub async fn cookie_login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    Json(body): Json<Credentials>,
+    JsonBody(body): JsonBody<Credentials>,
 ) -> Result<Response, ApiError> {
     let (staff, token, csrf, expires) = login(&state, peer, &body, SessionKind::Cookie).await?;
     let out =

@@ -2,7 +2,7 @@
 //! history (every attempt and its outcome), the day's slot backlog, and this node's live
 //! calls.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -17,6 +17,7 @@ use crate::runtime::LiveList;
 use crate::store::AttemptRow;
 
 use super::auth::Auth;
+use super::extract::{Path, Query};
 use super::patients::{find, today};
 use super::{utc, ApiError, AppState, Problem};
 

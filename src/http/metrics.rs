@@ -310,6 +310,14 @@ fn render(state: &AppState) -> String {
         &mut out,
     );
     let _ = writeln!(out, "carecall_store_errors_total {store_errors}");
+    family(
+        "carecall_http_faults_total",
+        "counter",
+        "Staff API requests answered 500 for a server fault other than the store's.",
+        &mut out,
+    );
+    let faults = super::error::HTTP_FAULTS.load(Ordering::Relaxed);
+    let _ = writeln!(out, "carecall_http_faults_total {faults}");
     let stats = &crate::runtime::scheduler::STATS;
     for (name, help, counter) in [
         (

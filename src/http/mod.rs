@@ -28,6 +28,7 @@ mod admin;
 mod auth;
 mod calls;
 mod error;
+mod extract;
 mod limiter;
 pub mod metrics;
 mod metrics_engine;

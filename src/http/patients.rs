@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -21,6 +21,8 @@ use crate::store::{
 };
 
 use super::auth::Auth;
+use super::error::Fault;
+use super::extract::{JsonBody, Path, Query};
 use super::patient_input::{check_new, check_update};
 use super::{utc, ApiError, AppState, Problem};
 
@@ -86,7 +88,7 @@ pub async fn list(
 pub async fn create(
     State(state): State<AppState>,
     auth: Auth,
-    Json(body): Json<Map<String, Value>>,
+    JsonBody(body): JsonBody<Map<String, Value>>,
 ) -> Result<Response, ApiError> {
     let today = today(&state);
     let checked =
@@ -121,7 +123,7 @@ pub async fn update(
     State(state): State<AppState>,
     auth: Auth,
     Path(id): Path<i64>,
-    Json(body): Json<Map<String, Value>>,
+    JsonBody(body): JsonBody<Map<String, Value>>,
 ) -> Result<Json<Value>, ApiError> {
     let record = find(&state, &auth, id).await?;
     let checked = check_update(
@@ -152,8 +154,7 @@ pub async fn update(
 pub async fn export(State(state): State<AppState>, auth: Auth) -> Result<Response, ApiError> {
     let records = state.store().all_patient_records(auth.scope()).await?;
     let mut out = Vec::new();
-    write_patients_csv(&records, &mut out)
-        .map_err(|_| ApiError::BadRequest("export failed".into()))?;
+    write_patients_csv(&records, &mut out).map_err(|_| ApiError::Internal(Fault::Export))?;
     let ids: Vec<PatientId> = records.iter().map(|r| r.id).collect();
     auth.audit(
         &state,

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -18,7 +18,8 @@ use crate::report::{AnswerValue, Channel, Flag, ReportExport, Symptom, QUESTION_
 use crate::store::{Day, DayRow, PatientId};
 
 use super::auth::Auth;
-use super::error::FieldErrors;
+use super::error::{Fault, FieldErrors};
+use super::extract::{JsonBody, Path, Query};
 use super::patients::{csv_response, find, today};
 use super::{utc, ApiError, AppState, Problem};
 
@@ -202,7 +203,7 @@ pub async fn export(
     let mut out = Vec::new();
     if csv {
         write_csv(&reports, &state.config().time_zone(), &mut out)
-            .map_err(|_| ApiError::BadRequest("export failed".into()))?;
+            .map_err(|_| ApiError::Internal(Fault::Export))?;
         Ok(csv_response(out, "reports.csv"))
     } else {
         Ok(Json(reports_json(&reports)?).into_response())
@@ -216,7 +217,7 @@ pub async fn create_staff_report(
     State(state): State<AppState>,
     auth: Auth,
     Path(id): Path<i64>,
-    Json(body): Json<Map<String, Value>>,
+    JsonBody(body): JsonBody<Map<String, Value>>,
 ) -> Result<Response, ApiError> {
     let record = find(&state, &auth, id).await?;
     let (answers, complete) = check_staff_report(&body).map_err(ApiError::Invalid)?;
@@ -402,8 +403,8 @@ fn day_row_json(r: &DayRow) -> Value {
 
 fn reports_json(reports: &[ReportExport]) -> Result<Value, ApiError> {
     let mut out = Vec::new();
-    write_json(reports, &mut out).map_err(|_| ApiError::BadRequest("export failed".into()))?;
-    serde_json::from_slice(&out).map_err(|_| ApiError::BadRequest("export failed".into()))
+    write_json(reports, &mut out).map_err(|_| ApiError::Internal(Fault::Export))?;
+    serde_json::from_slice(&out).map_err(|_| ApiError::Internal(Fault::Export))
 }
 
 /// The flag thresholds, for drawing them into charts.
