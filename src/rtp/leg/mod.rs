@@ -202,13 +202,13 @@ impl MediaLeg {
         if now < self.next_frame {
             return None;
         }
-        let late = now - self.next_frame;
-        if late >= FRAME {
-            let missed = (late.as_micros() / FRAME.as_micros()) as u32;
+        self.next_frame += FRAME;
+        if now >= self.next_frame {
+            // A period or more behind (rare): skip what was missed, send the frame due now.
+            let missed = ((now - self.next_frame).as_micros() / FRAME.as_micros()) as u32 + 1;
             self.sender.skip_frames(missed);
             self.next_frame += FRAME * missed;
         }
-        self.next_frame += FRAME;
         if self.params.hold {
             self.sender.skip_frames(1);
             return None;
