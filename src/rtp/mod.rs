@@ -8,10 +8,13 @@
 //! - [`g711`]: μ-law and A-law;
 //! - the three DTMF transports, each yielding [`Digit`]s for the runtime to wrap in a
 //!   [`DigitEvent`] with its [`DigitMethod`]: [`rfc4733`] telephone-events, [`info`] SIP INFO
-//!   bodies, and [`inband`] tone detection in the decoded audio.
+//!   bodies, and [`inband`] tone detection in the decoded audio;
+//! - [`leg`]: one call's media as a sans-IO core (packets and `now` in, frames and events
+//!   out): symmetric latching, hold, media timeout, the choice of DTMF transport, AMD feeding,
+//!   the prompt player.
 //!
-//! Must not touch: sockets, tokio, timers or the clock (the 20 ms pacing belongs to the
-//! runtime, which also decides which transport to listen to), SDP and SIP (payload types
+//! Must not touch: sockets, tokio, threads or the clock (`now` is an argument; the runtime's
+//! workers wake every call on its 20 ms slot and move the bytes), SDP and SIP (payload types
 //! come from the negotiated SDP as plain numbers), and logging of digits (digits are personal
 //! data: types here that hold them print no digit in `Debug`, except [`Digit`] itself).
 
@@ -20,6 +23,7 @@ pub mod digit;
 pub mod g711;
 pub mod inband;
 pub mod info;
+pub mod leg;
 pub mod packet;
 pub mod rfc4733;
 pub mod sender;
@@ -27,6 +31,7 @@ pub mod sender;
 pub use digit::{Digit, DigitEvent, DigitMethod};
 pub use inband::InbandDetector;
 pub use info::{parse_info_body, InfoDtmfError};
+pub use leg::{MediaEvent, MediaLeg, MediaParams};
 pub use packet::{RtpExtension, RtpHeader, RtpPacket, RtpParseError, RtpWriteError};
 pub use rfc4733::{NewDigits, TelephoneEvents};
 pub use sender::{RtpSender, SAMPLES_PER_FRAME};

@@ -1,0 +1,103 @@
+//! The media workers' figures: frames sent, packets received, send errors and how late each
+//! frame left, shared by every worker through atomics and read as a [`MediaStats`] snapshot.
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::Duration;
+
+/// Lateness buckets, upper bounds in microseconds (the last is open).
+pub const LATENESS_BOUNDS_US: [u64; 9] = [50, 100, 250, 500, 1000, 2000, 5000, 10000, 20000];
+
+/// The live counters, one set per engine, updated by every worker.
+#[derive(Default)]
+pub(super) struct StatsInner {
+    frames_sent: AtomicU64,
+    packets_received: AtomicU64,
+    send_errors: AtomicU64,
+    lateness: [AtomicU64; LATENESS_BOUNDS_US.len() + 1],
+    max_lateness_us: AtomicU64,
+    calls: AtomicUsize,
+}
+
+/// A snapshot of the media workers' figures.
+#[derive(Debug, Clone, Default)]
+pub struct MediaStats {
+    /// RTP frames sent.
+    pub frames_sent: u64,
+    /// RTP packets received.
+    pub packets_received: u64,
+    /// Sends the kernel refused.
+    pub send_errors: u64,
+    /// Frames per lateness bucket (see [`LATENESS_BOUNDS_US`]; the last bucket is beyond).
+    pub lateness: Vec<u64>,
+    /// The latest frame, in microseconds after its due time.
+    pub max_lateness_us: u64,
+    /// Calls with media now.
+    pub calls: usize,
+}
+
+impl MediaStats {
+    /// The lateness (µs, bucket upper bound) at quantile `q` (0.0–1.0).
+    pub fn lateness_quantile_us(&self, q: f64) -> u64 {
+        let total: u64 = self.lateness.iter().sum();
+        let target = (total as f64 * q).ceil() as u64;
+        let mut seen = 0;
+        for (i, n) in self.lateness.iter().enumerate() {
+            seen += n;
+            if seen >= target && *n > 0 {
+                return LATENESS_BOUNDS_US
+                    .get(i)
+                    .copied()
+                    .unwrap_or(self.max_lateness_us);
+            }
+        }
+        0
+    }
+}
+
+impl StatsInner {
+    /// Counts one send: an error, or a frame that left `late` after its due time.
+    pub(super) fn record_send(&self, late: Duration, ok: bool) {
+        if !ok {
+            self.send_errors.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        self.frames_sent.fetch_add(1, Ordering::Relaxed);
+        let us = late.as_micros() as u64;
+        let bucket = LATENESS_BOUNDS_US
+            .iter()
+            .position(|&b| us < b)
+            .unwrap_or(LATENESS_BOUNDS_US.len());
+        self.lateness[bucket].fetch_add(1, Ordering::Relaxed);
+        self.max_lateness_us.fetch_max(us, Ordering::Relaxed);
+    }
+
+    /// Counts one RTP packet accepted from a peer.
+    pub(super) fn packet_received(&self) {
+        self.packets_received.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A call joined (`true`) or left (`false`) a worker.
+    pub(super) fn call_count(&self, joined: bool) {
+        if joined {
+            self.calls.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.calls.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
+    /// The figures now.
+    pub(super) fn snapshot(&self) -> MediaStats {
+        MediaStats {
+            frames_sent: self.frames_sent.load(Ordering::Relaxed),
+            packets_received: self.packets_received.load(Ordering::Relaxed),
+            send_errors: self.send_errors.load(Ordering::Relaxed),
+            lateness: self
+                .lateness
+                .iter()
+                .map(|c| c.load(Ordering::Relaxed))
+                .collect(),
+            max_lateness_us: self.max_lateness_us.load(Ordering::Relaxed),
+            calls: self.calls.load(Ordering::Relaxed),
+        }
+    }
+}

@@ -1,0 +1,175 @@
+//! One media worker thread: its calls in twenty 1 ms slots of the 20 ms frame period, and
+//! the loop that wakes each slot on time, sends its calls' due frames, then feeds them what
+//! their sockets received. Each call is a socket beside a [`MediaLeg`]; this file moves bytes
+//! and events and reads the clock, the leg decides everything else.
+
+use std::collections::HashMap;
+use std::net::UdpSocket;
+use std::sync::{mpsc as std_mpsc, Arc};
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc;
+
+use super::stats::StatsInner;
+use super::{Command, MediaEvent};
+use crate::call::PromptRef;
+use crate::media::PlayItem;
+use crate::rtp::leg::{Inbound, MediaLeg, MediaParams};
+use crate::sip::sdp::Negotiated;
+
+const SLOTS: usize = 20;
+const SLOT: Duration = Duration::from_millis(1);
+/// Room for any UDP datagram a peer may send.
+const RECV_BUFFER: usize = 2048;
+
+/// A call on a worker: its socket, its leg and where its events go. The shell only moves
+/// bytes: datagrams in to the leg, frames out to the socket, events out to the call's task.
+pub(super) struct MediaCall {
+    pub(super) id: u64,
+    pub(super) socket: UdpSocket,
+    pub(super) leg: MediaLeg,
+    pub(super) events: mpsc::Sender<MediaEvent>,
+}
+
+impl MediaCall {
+    fn play(&mut self, prompts: &[PromptRef]) {
+        let items: Vec<PlayItem<'_>> = prompts
+            .iter()
+            .map(|p| PlayItem::PromptIn(p.lang, p.id.as_str()))
+            .collect();
+        if let Err(e) = self.leg.play(&items) {
+            // The dialplan checker makes this unreachable; the leg reports PlaybackDone.
+            tracing::error!(error = %e, "prompt missing at play time");
+        }
+    }
+
+    /// Forwards the leg's pending events (dropped if the call's task is far behind).
+    fn flush_events(&mut self) {
+        while let Some(event) = self.leg.poll_event() {
+            let _ = self.events.try_send(event);
+        }
+    }
+
+    fn receive(&mut self, now: Instant, buf: &mut [u8], stats: &StatsInner) {
+        while let Ok((len, from)) = self.socket.recv_from(buf) {
+            if self.leg.handle_packet(&buf[..len], from, now) == Inbound::Accepted {
+                stats.packet_received();
+            }
+        }
+        self.leg.handle_timeout(now);
+        self.flush_events();
+    }
+
+    fn send(&mut self, due: Instant, stats: &StatsInner) {
+        if let Some(frame) = self.leg.poll_transmit(due) {
+            let sent = self.socket.send_to(frame.payload, frame.destination);
+            let late = crate::clock::now().saturating_duration_since(due);
+            stats.record_send(late, sent.is_ok());
+        }
+        self.flush_events();
+    }
+}
+
+/// The SIP side's negotiation as the leg's plain numbers: the runtime is where `sip` and
+/// `rtp` meet, so neither names the other.
+impl From<&Negotiated> for MediaParams {
+    fn from(n: &Negotiated) -> MediaParams {
+        MediaParams {
+            law: n.law,
+            audio_pt: n.audio_pt,
+            telephone_event: n.telephone_event,
+            remote: n.remote,
+            hold: n.on_hold(),
+        }
+    }
+}
+
+pub(super) struct Worker {
+    commands: std_mpsc::Receiver<Command>,
+    slots: Vec<Vec<MediaCall>>,
+    slot_of: HashMap<u64, usize>,
+    stats: Arc<StatsInner>,
+    running: bool,
+}
+
+impl Worker {
+    pub(super) fn new(commands: std_mpsc::Receiver<Command>, stats: Arc<StatsInner>) -> Self {
+        Worker {
+            commands,
+            slots: (0..SLOTS).map(|_| Vec::new()).collect(),
+            slot_of: HashMap::new(),
+            stats,
+            running: true,
+        }
+    }
+
+    pub(super) fn run(mut self) {
+        let mut buf = vec![0u8; RECV_BUFFER];
+        let epoch = crate::clock::now();
+        let mut tick: u64 = 0;
+        while self.running {
+            let due = epoch + SLOT * tick as u32;
+            let now = crate::clock::now();
+            if due > now {
+                std::thread::sleep(due - now);
+            }
+            self.drain_commands();
+            let slot = (tick % SLOTS as u64) as usize;
+            let now = crate::clock::now();
+            // Sending is what must be on time: every due frame goes out first, then the
+            // sockets are drained.
+            for call in &mut self.slots[slot] {
+                call.send(due, &self.stats);
+            }
+            for call in &mut self.slots[slot] {
+                call.receive(now, &mut buf, &self.stats);
+            }
+            tick += 1;
+            // Far behind (a stall of more than a period): resynchronise instead of bursting.
+            let behind = crate::clock::now().saturating_duration_since(epoch + SLOT * tick as u32);
+            if behind > SLOT * SLOTS as u32 {
+                tick += (behind.as_millis() as u64 / SLOTS as u64) * SLOTS as u64;
+            }
+        }
+    }
+
+    fn drain_commands(&mut self) {
+        while let Ok(cmd) = self.commands.try_recv() {
+            match cmd {
+                Command::Add(call) => {
+                    let slot = (0..SLOTS).min_by_key(|&s| self.slots[s].len()).unwrap_or(0);
+                    self.slot_of.insert(call.id, slot);
+                    self.slots[slot].push(*call);
+                    self.stats.call_count(true);
+                }
+                Command::Play(id, prompts) => self.with(id, |c| {
+                    c.play(&prompts);
+                    c.flush_events();
+                }),
+                Command::Stop(id) => self.with(id, |c| c.leg.stop()),
+                Command::Update(id, n) => self.with(id, |c| {
+                    c.leg.update(MediaParams::from(&n), crate::clock::now());
+                    c.flush_events();
+                }),
+                Command::Activity(id) => {
+                    self.with(id, |c| c.leg.note_activity(crate::clock::now()))
+                }
+                Command::Remove(id) => {
+                    if let Some(slot) = self.slot_of.remove(&id) {
+                        self.slots[slot].retain(|c| c.id != id);
+                        self.stats.call_count(false);
+                    }
+                }
+                Command::Shutdown => self.running = false,
+            }
+        }
+    }
+
+    fn with(&mut self, id: u64, f: impl FnOnce(&mut MediaCall)) {
+        if let Some(&slot) = self.slot_of.get(&id) {
+            if let Some(call) = self.slots[slot].iter_mut().find(|c| c.id == id) {
+                f(call);
+            }
+        }
+    }
+}
