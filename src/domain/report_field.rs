@@ -4,8 +4,9 @@
 //! Every other list is derived from [`ReportField::ALL`]: the export's column order
 //! (`report::QUESTION_ORDER`), the fields a dialplan may ask (`ivr::FIELDS`), the loader's
 //! "expected one of" message, the staff API's answer parsing, the prompt catalogue's
-//! question prompts, and the value kinds the `answers` table's CHECK constraint names
-//! (checked against the migrations by a unit test below).
+//! question prompts. Two texts that cannot be derived are checked against it by the unit
+//! tests below: the value kinds the `answers` table's CHECK constraint names (migrations),
+//! and the fields the staff API's OpenAPI document describes for a report's answers.
 
 use std::fmt;
 
@@ -203,6 +204,50 @@ mod tests {
                 let check = format!("value_kind = '{}'", kind.label());
                 assert!(sql.contains(&check), "migration lacks {check}");
             }
+        }
+    }
+
+    #[test]
+    fn the_openapi_answers_description_names_every_field_with_its_kind() {
+        let doc: serde_json::Value =
+            serde_json::from_str(include_str!("../http/openapi.json")).unwrap();
+        let mut found = None;
+        find_description(&doc, "null = unanswered", &mut found);
+        let text = found.expect("the answers description");
+        for field in ReportField::ALL {
+            let named = text
+                .split([';', ':', ','])
+                .any(|w| w.trim() == field.name());
+            assert!(named, "openapi answers description lacks {field}");
+        }
+        let symptoms = ReportField::ALL
+            .iter()
+            .filter(|f| f.kind() == FieldKind::Symptom)
+            .map(|f| f.name())
+            .collect::<Vec<_>>()
+            .join(", ");
+        assert!(
+            text.contains(&format!("{symptoms}: yes/no/unknown")),
+            "{text}"
+        );
+    }
+
+    fn find_description(v: &serde_json::Value, marker: &str, found: &mut Option<String>) {
+        match v {
+            serde_json::Value::Object(map) => {
+                for (k, v) in map {
+                    match v.as_str() {
+                        Some(s) if k == "description" && s.contains(marker) => {
+                            *found = Some(s.to_string())
+                        }
+                        _ => find_description(v, marker, found),
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items
+                .iter()
+                .for_each(|v| find_description(v, marker, found)),
+            _ => {}
         }
     }
 }

@@ -40,6 +40,7 @@ mod priority;
 #[cfg(test)]
 mod simulation;
 mod state;
+mod trunks;
 
 pub use attempt::{AttemptOutcome, DialCheck, PatientNow};
 pub use backlog::SlotBacklog;
@@ -49,9 +50,9 @@ pub use config::{
     RawQuietHours, RawSchedule, ScheduleConfig, ScheduleError, MAX_SLOTS_PER_DAY,
     MAX_WINDOW_MINUTES,
 };
-pub use dispatch::{trunk_failed, TrunkPicker, FAIL_AFTER};
 pub use local::{QuietHours, SlotSpec};
 pub use pacer::{Decision, Pacer};
 pub use plan::{plan_day, PatientSettings, Period, SlotCall};
 pub use priority::{age_on, priority, Priority, RiskFactors};
 pub use state::{CallState, CancelReason, Finish, MissReason, NextStep, Phase};
+pub use trunks::{trunk_failed, TrunkPicker, FAIL_AFTER};

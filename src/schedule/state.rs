@@ -1,7 +1,9 @@
 //! A slot call's state between decisions, and how it finishes.
 //!
-//! The store keeps one [`CallState`] per planned call; the pacer reads them and decides, and
-//! the runtime changes them only through [`CallState::start`] and [`CallState::apply`].
+//! A [`CallState`] is a slot call as the pacer sees it (the store keeps its attempts as
+//! domain [`crate::domain::Attempt`]s; [`Pacer::states_from_rows`] reads them back); the
+//! pacer reads them and decides, and callers change them only through [`CallState::start`]
+//! and [`CallState::apply`].
 
 use std::time::SystemTime;
 
@@ -55,7 +57,9 @@ pub enum NextStep {
 }
 
 impl CallState {
-    /// A planned call before its first attempt, due at the slot instant + the first offset.
+    /// A planned call before its first attempt, due at the slot instant + the first offset
+    /// (the first call of its slot's spread; a whole slot is planned with
+    /// [`Pacer::planned_states`], which spreads the due times as the store's plan does).
     pub fn new(call: SlotCall, pacer: &Pacer) -> CallState {
         let first = pacer.config().attempt_offsets().first().copied();
         CallState {

@@ -1,13 +1,14 @@
 //! The automatic-call side of the store: the patients the planner reads, each slot planned
 //! once across nodes, what an attempt's end changes (retry, blocked number), cancellations,
-//! lease renewal, the sweep of attempts whose window closed, calls staff ask for, and the
-//! attempt listings behind `calls plan` and the staff page.
+//! lease renewal, the sweep of attempts whose window closed, and calls staff ask for (the
+//! listings are in `listings.rs`).
 //!
-//! Attempt states: `pending` (waiting for its due time), `claimed` (a node holds it),
-//! `done` (dialled; `outcome` says how it ended) and `cancelled` (never dialled; `outcome`
-//! says why, as `schedule::Finish::label`: `cancelled_report_received`,
-//! `cancelled_auto_call_off`, `cancelled_observation_ended`, `cancelled_not_scheduled`,
-//! `cancelled_wrong_number`, `unreached`, `missed_capacity`, `missed_quiet_hours`).
+//! Attempt states, read back as [`crate::domain::AttemptState`]: `pending` (waiting for its
+//! due time), `claimed` (a node holds it), `done` (dialled; `outcome` says how it ended, as
+//! `domain::AttemptOutcome::label`) and `cancelled` (never dialled; `outcome` says why, as
+//! `domain::Finish::label`: `cancelled_report_received`, `cancelled_auto_call_off`,
+//! `cancelled_observation_ended`, `cancelled_not_scheduled`, `cancelled_wrong_number`,
+//! `unreached`, `missed_capacity`, `missed_quiet_hours`).
 
 use std::time::{Duration, SystemTime};
 
@@ -20,7 +21,7 @@ use crate::pii::Redacted;
 use crate::report::date::{from_epoch_millis, Date};
 use crate::report::Slot;
 
-use super::attempts::{bind_attempt, decode_attempt, insert_attempts_sql};
+use super::attempts::{bind_attempt, insert_attempts_sql};
 use super::{millis, BeginWrite, PatientId, Store, StoreError};
 
 /// Rows per multi-row INSERT when a slot is planned (9 values each: far below both backends'
@@ -40,27 +41,6 @@ pub struct PatientState {
     pub phone: Redacted<String>,
     /// The call language.
     pub language: Language,
-}
-
-/// One attempt as stored, for listings: the attempt and whose it is.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AttemptRow {
-    /// The attempt's row id.
-    pub id: AttemptId,
-    /// The patient's HER-SYS ID (personal data: shown to staff, never logged).
-    pub hersys_id: Redacted<String>,
-    /// The attempt, with where it stands.
-    pub attempt: Attempt,
-}
-
-/// The listing columns: every attempt column ([`super::attempts::ATTEMPT_COLUMNS`], of `a`)
-/// and the patient's HER-SYS ID.
-fn listing_columns() -> String {
-    let attempt: Vec<String> = super::attempts::ATTEMPT_COLUMNS
-        .split(", ")
-        .map(|c| format!("a.{}", c.trim()))
-        .collect();
-    format!("{}, p.hersys_id", attempt.join(", ")).replace("a.CAST(slot_date", "CAST(a.slot_date")
 }
 
 const PATIENT_SETTINGS: &str =
@@ -444,57 +424,6 @@ impl Store {
         });
         Ok(id.map(PatientId))
     }
-
-    /// One attempt, if it exists.
-    pub async fn attempt(&self, id: AttemptId) -> Result<Option<AttemptRow>, StoreError> {
-        let sql = format!(
-            "SELECT {} FROM call_attempts a JOIN patients p ON p.id = a.patient_id \
-             WHERE a.id = $1",
-            listing_columns()
-        );
-        let mut rows = on_pool!(self, pool => {
-            let rows = sqlx::query(&sql).bind(id.0).fetch_all(pool).await?;
-            rows.iter().map(decode_row).collect::<Result<Vec<_>, _>>()?
-        });
-        Ok(rows.pop())
-    }
-
-    /// Every attempt of slots on `date` (local), by slot, priority and patient.
-    pub async fn attempts_on(&self, date: Date) -> Result<Vec<AttemptRow>, StoreError> {
-        let sql = format!(
-            "SELECT {} FROM call_attempts a JOIN patients p ON p.id = a.patient_id \
-             WHERE a.slot_date = date($1) \
-             ORDER BY a.slot_time, a.priority DESC, a.patient_id, a.attempt",
-            listing_columns()
-        );
-        let rows = on_pool!(self, pool => {
-            let rows = sqlx::query(&sql).bind(date.to_string()).fetch_all(pool).await?;
-            rows.iter().map(decode_row).collect::<Result<Vec<_>, _>>()?
-        });
-        Ok(rows)
-    }
-
-    /// A patient's attempts, newest first, at most `limit`.
-    pub async fn patient_attempts(
-        &self,
-        patient: PatientId,
-        limit: u32,
-    ) -> Result<Vec<AttemptRow>, StoreError> {
-        let sql = format!(
-            "SELECT {} FROM call_attempts a JOIN patients p ON p.id = a.patient_id \
-             WHERE a.patient_id = $1 ORDER BY a.due_at DESC, a.id DESC LIMIT $2",
-            listing_columns()
-        );
-        let rows = on_pool!(self, pool => {
-            let rows = sqlx::query(&sql)
-                .bind(patient.0)
-                .bind(i64::from(limit))
-                .fetch_all(pool)
-                .await?;
-            rows.iter().map(decode_row).collect::<Result<Vec<_>, _>>()?
-        });
-        Ok(rows)
-    }
 }
 
 fn corrupt(column: &'static str) -> StoreError {
@@ -539,41 +468,4 @@ where
         risk: RiskFactors::parse(&risk),
         birthday: Redacted::new(date("birthday")?),
     })
-}
-
-fn decode_row<R>(row: &R) -> Result<AttemptRow, StoreError>
-where
-    R: Row,
-    for<'a> &'a str: sqlx::ColumnIndex<R>,
-    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> Option<i64>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> Option<String>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> bool: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-{
-    Ok(AttemptRow {
-        id: AttemptId(row.try_get("id")?),
-        hersys_id: Redacted::new(row.try_get("hersys_id")?),
-        attempt: decode_attempt(row)?,
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn listings_read_every_attempt_column_of_the_attempts_table() {
-        let columns = listing_columns();
-        assert!(columns.starts_with("a.id, a.patient_id, CAST(a.slot_date AS TEXT) AS slot_date"));
-        for c in [
-            "a.state",
-            "a.claimed_by",
-            "a.lease_until",
-            "a.finished_at",
-            "p.hersys_id",
-        ] {
-            assert!(columns.contains(c), "{columns}");
-        }
-    }
 }
