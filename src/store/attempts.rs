@@ -15,7 +15,13 @@ use crate::report::Slot;
 use super::reports::decode_slot;
 use super::{millis, BeginWrite, PatientId, Store, StoreError};
 
-/// The `call_attempts` columns [`decode_attempt`] reads, for `RETURNING` and `SELECT`.
+/// The `call_attempts` columns of the plan, which [`decode_planned`] reads: what a claim
+/// returns (the claim itself says the state).
+const PLAN_COLUMNS: &str =
+    "id, patient_id, CAST(slot_date AS TEXT) AS slot_date, slot_time, attempt, due_at, \
+     window_end, slot_at, priority, manual";
+
+/// Every `call_attempts` column [`decode_attempt`] reads: the plan and the state.
 pub(super) const ATTEMPT_COLUMNS: &str =
     "id, patient_id, CAST(slot_date AS TEXT) AS slot_date, slot_time, attempt, due_at, \
      window_end, slot_at, priority, manual, state, claimed_by, lease_until, outcome, call_id, \
@@ -88,7 +94,7 @@ fn claim_sql(postgres: bool, expired: bool) -> String {
     CLAIM
         .replace("{which}", which)
         .replace("{order}", order)
-        .replace("{columns}", ATTEMPT_COLUMNS)
+        .replace("{columns}", PLAN_COLUMNS)
         .replace(
             "{lock}",
             if postgres {
@@ -166,7 +172,11 @@ impl Store {
             }
             for row in rows {
                 let id = AttemptId(row.try_get("id")?);
-                let attempt = decode_attempt(&row)?;
+                let held = AttemptState::Claimed {
+                    node: node.to_string(),
+                    lease_until: from_epoch_millis(until),
+                };
+                let attempt = decode_planned(&row, held)?;
                 let who = sqlx::query("SELECT phone, language FROM patients WHERE id = $1")
                     .bind(attempt.patient.0)
                     .fetch_one(&mut *tx)
@@ -258,13 +268,6 @@ where
     for<'a> bool: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
 {
     let bad = |column| super::corrupt("call_attempts", column);
-    let slot = decode_slot(
-        row.try_get("slot_date")?,
-        row.try_get("slot_time")?,
-        "call_attempts",
-    )?
-    .ok_or(bad("slot_date"))?;
-    let rank = i32::try_from(row.try_get::<i64, _>("priority")?).map_err(|_| bad("priority"))?;
     let node: Option<String> = row.try_get("claimed_by")?;
     let outcome: Option<String> = row.try_get("outcome")?;
     let finished_at = row
@@ -298,6 +301,27 @@ where
         },
         _ => return Err(bad("state")),
     };
+    decode_planned(row, state)
+}
+
+/// The plan columns of a `call_attempts` row ([`PLAN_COLUMNS`]) as an attempt in `state`.
+fn decode_planned<R>(row: &R, state: AttemptState) -> Result<Attempt, StoreError>
+where
+    R: Row,
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<String>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> bool: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    let bad = |column| super::corrupt("call_attempts", column);
+    let slot = decode_slot(
+        row.try_get("slot_date")?,
+        row.try_get("slot_time")?,
+        "call_attempts",
+    )?
+    .ok_or(bad("slot_date"))?;
+    let rank = i32::try_from(row.try_get::<i64, _>("priority")?).map_err(|_| bad("priority"))?;
     Ok(Attempt {
         patient: PatientId(row.try_get("patient_id")?),
         slot,
