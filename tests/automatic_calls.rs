@@ -199,8 +199,8 @@ fn a_patient_answers_and_the_completed_report_is_exported() {
         tokio::time::sleep(Duration::from_millis(500)).await;
         let rows = s.attempts().await;
         assert_eq!(rows.len(), 1, "{rows:#?}");
-        assert_eq!(rows[0].state, "done");
-        assert_eq!(rows[0].outcome.as_deref(), Some("completed"));
+        assert_eq!(rows[0].attempt.state.label(), "done");
+        assert_eq!(rows[0].attempt.state.outcome_label(), Some("completed"));
         let (ok, out, err) = carecall_split(&s.config, &["reports", "export", "--format", "json"]);
         assert!(ok, "{out}{err}");
         let reports: serde_json::Value = serde_json::from_str(&out).unwrap();
@@ -238,19 +238,19 @@ async fn retried_three_times(name: &str, scenario: &str, args: &[&str], outcome:
     tokio::time::sleep(Duration::from_secs(3)).await;
     let rows = s.attempts().await;
     assert_eq!(rows.len(), 3, "{rows:#?}");
-    let slot_at = rows[0].slot_at;
+    let slot_at = rows[0].attempt.slot_at;
     for (i, r) in rows.iter().enumerate() {
-        assert_eq!(r.attempt as usize, i + 1);
-        assert_eq!(r.state, "done", "{r:#?}");
-        assert_eq!(r.outcome.as_deref(), Some(outcome), "{r:#?}");
+        assert_eq!(r.attempt.number as usize, i + 1);
+        assert_eq!(r.attempt.state.label(), "done", "{r:#?}");
+        assert_eq!(r.attempt.state.outcome_label(), Some(outcome), "{r:#?}");
     }
     // Attempt n is due no earlier than slot + offset n nor than the previous end + the gap,
     // and is not later than that (the plan is followed, not just retried).
     for n in 1..3 {
-        let prev_end = ms(rows[n - 1].finished_at.unwrap());
+        let prev_end = ms(rows[n - 1].attempt.state.finished_at().unwrap());
         let gap = 1000 * (OFFSETS[n] - OFFSETS[n - 1]) as i64;
         let expected = (ms(slot_at) + 1000 * OFFSETS[n] as i64).max(prev_end + gap);
-        let due = ms(rows[n].due_at);
+        let due = ms(rows[n].attempt.due_at);
         assert_eq!(due, expected, "attempt {} due", n + 1);
     }
     let (ok, plan) = carecall(&s.config, &["calls", "plan"]);
@@ -291,9 +291,9 @@ fn the_wrong_number_key_stops_every_call_to_that_number() {
         tokio::time::sleep(Duration::from_secs(12)).await;
         let rows = s.attempts().await;
         assert_eq!(rows.len(), 1, "{rows:#?}");
-        assert_eq!(rows[0].outcome.as_deref(), Some("wrong_number"));
+        assert_eq!(rows[0].attempt.state.outcome_label(), Some("wrong_number"));
         let store = Store::open(&s.store_url).await.unwrap();
-        assert!(store.number_blocked(rows[0].patient).await.unwrap());
+        assert!(store.number_blocked(rows[0].attempt.patient).await.unwrap());
         // Even a call staff ask for is not placed to that number.
         let (ok, out) = carecall(&s.config, &["calls", "now", "81230003", "--wait", "20"]);
         assert!(ok, "{out}");
@@ -383,9 +383,14 @@ fn three_nodes_on_one_postgresql_share_a_slot_and_survive_a_killed_node() {
             let rows = store.attempts_on(s.date).await.unwrap();
             let on_line = rows
                 .iter()
-                .filter(|r| r.state == "claimed" && r.node.as_deref() == Some("node-2"))
+                .filter(|r| {
+                    r.attempt.state.label() == "claimed" && r.attempt.state.node() == Some("node-2")
+                })
                 .count();
-            let done = rows.iter().filter(|r| r.state == "done").count();
+            let done = rows
+                .iter()
+                .filter(|r| r.attempt.state.label() == "done")
+                .count();
             if on_line >= 5 && done >= 20 {
                 break;
             }
@@ -401,7 +406,9 @@ fn three_nodes_on_one_postgresql_share_a_slot_and_survive_a_killed_node() {
             .await
             .unwrap()
             .into_iter()
-            .filter(|r| r.state == "claimed" && r.node.as_deref() == Some("node-2"))
+            .filter(|r| {
+                r.attempt.state.label() == "claimed" && r.attempt.state.node() == Some("node-2")
+            })
             .map(|r| r.id)
             .collect();
         assert!(!orphaned.is_empty());
@@ -411,7 +418,9 @@ fn three_nodes_on_one_postgresql_share_a_slot_and_survive_a_killed_node() {
             let rows = store.attempts_on(s.date).await.unwrap();
             let open = rows
                 .iter()
-                .filter(|r| r.state == "pending" || r.state == "claimed")
+                .filter(|r| {
+                    r.attempt.state.label() == "pending" || r.attempt.state.label() == "claimed"
+                })
                 .count();
             if open == 0 && rows.len() >= PATIENTS {
                 break rows;
@@ -430,33 +439,39 @@ fn three_nodes_on_one_postgresql_share_a_slot_and_survive_a_killed_node() {
         // cancelled by the last check instead of being dialled again.
         let mut last: std::collections::HashMap<_, &AttemptRow> = std::collections::HashMap::new();
         for r in &rows {
-            if last.get(&r.patient).is_none_or(|l| l.attempt < r.attempt) {
-                last.insert(r.patient, r);
+            if last
+                .get(&r.attempt.patient)
+                .is_none_or(|l| l.attempt.number < r.attempt.number)
+            {
+                last.insert(r.attempt.patient, r);
             }
         }
         assert_eq!(last.len(), PATIENTS, "every patient has attempts");
         for r in last.values() {
-            let outcome = r.outcome.as_deref();
+            let outcome = r.attempt.state.outcome_label();
             if orphaned.contains(&r.id) && outcome == Some("cancelled_report_received") {
                 continue;
             }
             assert_eq!(outcome, Some("completed"), "{r:#?}");
         }
-        for r in rows.iter().filter(|r| r.attempt > 1) {
+        for r in rows.iter().filter(|r| r.attempt.number > 1) {
             let before = rows
                 .iter()
-                .find(|p| p.patient == r.patient && p.attempt == r.attempt - 1)
+                .find(|p| {
+                    p.attempt.patient == r.attempt.patient
+                        && p.attempt.number == r.attempt.number - 1
+                })
                 .unwrap();
             let retried = matches!(
-                before.outcome.as_deref(),
+                before.attempt.state.outcome_label(),
                 Some("incomplete" | "no_response" | "no_answer" | "failed")
             );
-            assert!(retried, "attempt {} follows {before:#?}", r.attempt);
+            assert!(retried, "attempt {} follows {before:#?}", r.attempt.number);
         }
         let mut by_node = std::collections::HashMap::new();
         for r in &rows {
             *by_node
-                .entry(r.node.clone().unwrap_or_default())
+                .entry(r.attempt.state.node().unwrap_or_default().to_string())
                 .or_insert(0) += 1;
         }
         assert!(
@@ -469,7 +484,7 @@ fn three_nodes_on_one_postgresql_share_a_slot_and_survive_a_killed_node() {
         );
         for id in &orphaned {
             let r = rows.iter().find(|r| r.id == *id).unwrap();
-            assert_ne!(r.node.as_deref(), Some("node-2"), "taken over: {r:#?}");
+            assert_ne!(r.attempt.state.node(), Some("node-2"), "taken over: {r:#?}");
         }
         // Dialled exactly once per attempt: once more only for an attempt node 2 died with.
         let _ = sipp.kill().await;
@@ -482,7 +497,7 @@ fn three_nodes_on_one_postgresql_share_a_slot_and_survive_a_killed_node() {
             std::collections::HashMap::new();
         for r in &rows {
             let entry = dialled.entry(phone_of(r)).or_default();
-            entry.0 += usize::from(r.state == "done");
+            entry.0 += usize::from(r.attempt.state.label() == "done");
             entry.1 += usize::from(orphaned.contains(&r.id));
         }
         for (_, phone) in &patients {

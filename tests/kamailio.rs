@@ -217,10 +217,10 @@ async fn dispatched(url: String) {
     // call).
     for id in &orphaned {
         let r = attempts.iter().find(|r| r.id == *id).unwrap();
-        assert_ne!(r.node.as_deref(), Some("node-2"), "taken over: {r:#?}");
+        assert_ne!(r.attempt.state.node(), Some("node-2"), "taken over: {r:#?}");
         assert!(
             matches!(
-                r.outcome.as_deref(),
+                r.attempt.state.outcome_label(),
                 Some("completed" | "cancelled_report_received")
             ),
             "{r:#?}"
@@ -248,7 +248,7 @@ async fn dispatched(url: String) {
 /// The attempts `node` holds on the line.
 fn held_by(rows: &[AttemptRow], node: &str) -> Vec<AttemptId> {
     rows.iter()
-        .filter(|r| r.state == "claimed" && r.node.as_deref() == Some(node))
+        .filter(|r| r.attempt.state.label() == "claimed" && r.attempt.state.node() == Some(node))
         .map(|r| r.id)
         .collect()
 }
@@ -260,7 +260,9 @@ async fn slot_finished(store: &Store, date: Date, node: &Serve) -> Vec<AttemptRo
         let rows = store.attempts_on(date).await.unwrap();
         let open = rows
             .iter()
-            .filter(|r| r.state == "pending" || r.state == "claimed")
+            .filter(|r| {
+                r.attempt.state.label() == "pending" || r.attempt.state.label() == "claimed"
+            })
             .count();
         if open == 0 && rows.len() >= AUTOMATIC {
             return rows;

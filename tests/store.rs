@@ -13,6 +13,7 @@ use carecall::store::{
 };
 use common_store::alert_cases::*;
 use common_store::attempt_cases::*;
+use common_store::claim_order_cases::*;
 use common_store::export_cases::*;
 use common_store::import_cases::*;
 use common_store::journal_cases::*;
@@ -39,6 +40,7 @@ on_both_backends!(
     pending_attempts_of_a_slot_can_be_cancelled,
     a_slot_is_planned_once_across_nodes_and_replanned_later,
     reports_wrong_numbers_and_closed_windows_end_waiting_attempts,
+    the_claim_sql_and_the_pacing_policy_start_the_same_attempts_in_the_same_order,
     red_reports_are_enqueued_once_and_every_attempt_is_recorded,
     an_alert_whose_node_died_is_claimed_again_and_a_last_failure_gives_up,
     the_webhook_receives_a_red_report_within_a_second,

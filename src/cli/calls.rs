@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use carecall::config::Config;
+use carecall::domain::AttemptState;
 use carecall::pii::Redacted;
 use carecall::report::date::{rfc3339_utc, Date};
 use carecall::report::export::local_rfc3339;
@@ -109,13 +110,13 @@ fn plan_json(
         .iter()
         .map(|r| {
             serde_json::json!({
-                "slot": r.slot.to_string(),
+                "slot": r.attempt.slot.to_string(),
                 "hersys_id": r.hersys_id.expose(),
-                "attempt": r.attempt,
-                "manual": r.manual,
-                "due_at": local(r.due_at),
-                "state": r.state,
-                "outcome": r.outcome,
+                "attempt": r.attempt.number,
+                "manual": r.attempt.manual,
+                "due_at": local(r.attempt.due_at),
+                "state": r.attempt.state.label(),
+                "outcome": r.attempt.state.outcome_label(),
             })
         })
         .collect();
@@ -134,16 +135,17 @@ fn local_hm(config: &Config, t: std::time::SystemTime) -> String {
 }
 
 fn print_row(r: &AttemptRow) {
-    let due = carecall::report::date::epoch_millis(r.due_at).unwrap_or(0);
+    let a = &r.attempt;
+    let due = carecall::report::date::epoch_millis(a.due_at).unwrap_or(0);
     println!(
         "{}  {:<16} {:>7}{}  {:<24}  {:<9}  {}",
-        r.slot.time,
+        a.slot.time,
         r.hersys_id.expose(),
-        r.attempt,
-        if r.manual { "*" } else { " " },
+        a.number,
+        if a.manual { "*" } else { " " },
         rfc3339_utc(due),
-        r.state,
-        r.outcome.as_deref().unwrap_or("-")
+        a.state.label(),
+        a.state.outcome_label().unwrap_or("-")
     );
 }
 
@@ -173,13 +175,15 @@ pub fn now(config: Config, hersys_id: String, wait: u64) -> Result<(), CliError>
             let Some(row) = store.attempt(attempt).await? else {
                 break;
             };
-            match row.state.as_str() {
-                "claimed" if !claimed => {
+            let state = &row.attempt.state;
+            match state {
+                AttemptState::Claimed { node, .. } if !claimed => {
                     claimed = true;
-                    println!("dialling (node {})", row.node.as_deref().unwrap_or("?"));
+                    println!("dialling (node {node})");
                 }
-                "done" | "cancelled" => {
-                    println!("{}: {}", row.state, row.outcome.as_deref().unwrap_or("-"));
+                AttemptState::Done { .. } | AttemptState::Cancelled { .. } => {
+                    let outcome = state.outcome_label().unwrap_or("-");
+                    println!("{}: {outcome}", state.label());
                     return Ok(());
                 }
                 _ => {}

@@ -160,10 +160,10 @@ async fn claim(
             break;
         }
         for claim in claims {
-            let Some(patient) = store.patient_state(claim.patient).await? else {
+            let Some(patient) = store.patient_state(claim.attempt.patient).await? else {
                 continue;
             };
-            let mut state = pacer.claimed_state(&claim);
+            let mut state = pacer.claimed_state(&claim.attempt);
             let view = PatientNow {
                 settings: &patient.settings,
                 last_complete_report: patient.last_complete_report,
@@ -174,9 +174,10 @@ async fn claim(
             }
             state.start(now);
             let step = pacer.after_attempt(&state, AttemptOutcome::Completed, now);
-            let next = pacer.next_attempt(&claim, step);
+            let next = pacer.next_attempt(&claim.attempt, step);
+            let completed = (AttemptOutcome::Completed, None);
             store
-                .finish_attempt_then(claim.id, node, ("completed", None), next.as_ref(), now)
+                .finish_attempt_then(claim.id, node, completed, next.as_ref(), now)
                 .await?;
             done += 1;
         }

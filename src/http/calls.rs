@@ -144,14 +144,14 @@ pub async fn active(State(state): State<AppState>, _auth: Auth) -> Json<LiveList
 fn attempt_json(r: &AttemptRow) -> Value {
     json!({
         "attempt_id": r.id.0,
-        "slot_date": r.slot.date.to_string(),
-        "slot_time": r.slot.time.to_string(),
-        "attempt": r.attempt,
-        "manual": r.manual,
-        "due_at": utc(r.due_at),
-        "state": r.state,
-        "outcome": r.outcome,
-        "call_id": r.call_id,
-        "finished_at": r.finished_at.map(utc),
+        "slot_date": r.attempt.slot.date.to_string(),
+        "slot_time": r.attempt.slot.time.to_string(),
+        "attempt": r.attempt.number,
+        "manual": r.attempt.manual,
+        "due_at": utc(r.attempt.due_at),
+        "state": r.attempt.state.label(),
+        "outcome": r.attempt.state.outcome_label(),
+        "call_id": r.attempt.state.call_id(),
+        "finished_at": r.attempt.state.finished_at().map(utc),
     })
 }

@@ -305,19 +305,20 @@ fn check_staff_report(
 }
 
 fn answer(question: &str, v: &Value) -> Result<AnswerValue, &'static str> {
-    if !QUESTION_ORDER.contains(&question) {
+    use crate::domain::{FieldKind, ReportField};
+    let Some(field) = ReportField::from_name(question) else {
         return Err("unknown question");
-    }
-    if v.is_null() && question != "spo2" {
+    };
+    if v.is_null() && field.kind() != FieldKind::Spo2 {
         return Ok(AnswerValue::Unanswered);
     }
-    match question {
-        "temperature" => v
+    match field.kind() {
+        FieldKind::Temperature => v
             .as_f64()
             .filter(|t| (30.0..=45.0).contains(t))
             .map(|t| AnswerValue::TemperatureTenths((t * 10.0).round() as u16))
             .ok_or("expected degrees Celsius from 30.0 to 45.0"),
-        "spo2" => match v {
+        FieldKind::Spo2 => match v {
             Value::Null => Ok(AnswerValue::Spo2(None)),
             v => v
                 .as_u64()
@@ -325,13 +326,13 @@ fn answer(question: &str, v: &Value) -> Result<AnswerValue, &'static str> {
                 .map(|s| AnswerValue::Spo2(Some(s as u8)))
                 .ok_or("expected a percentage from 50 to 100, or null when not measured"),
         },
-        "callback" => match v {
+        FieldKind::YesNo => match v {
             Value::Bool(b) => Ok(AnswerValue::YesNo(*b)),
             Value::String(s) if s == "yes" => Ok(AnswerValue::YesNo(true)),
             Value::String(s) if s == "no" => Ok(AnswerValue::YesNo(false)),
             _ => Err("expected yes or no"),
         },
-        _ => v
+        FieldKind::Symptom => v
             .as_str()
             .and_then(Symptom::from_label)
             .map(AnswerValue::Symptom)

@@ -6,34 +6,21 @@
 
 use std::fmt;
 
-/// The shape of the value a report field stores.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum FieldKind {
-    /// Body temperature in tenths of a degree Celsius, keyed as digits (`365` = 36.5 °C).
-    Temperature,
-    /// Oxygen saturation in whole percent, or "not measured".
-    Spo2,
-    /// A symptom answered yes, no or "don't know".
-    Symptom,
-    /// A plain yes/no answer.
-    YesNo,
-}
+pub use crate::domain::FieldKind;
+use crate::domain::ReportField;
 
-/// The report fields of SPEC §3, with the kind of value each stores.
-pub const FIELDS: [(&str, FieldKind); 12] = [
-    ("temperature", FieldKind::Temperature),
-    ("spo2", FieldKind::Spo2),
-    ("face", FieldKind::Symptom),
-    ("cough", FieldKind::Symptom),
-    ("breath", FieldKind::Symptom),
-    ("fatigue", FieldKind::Symptom),
-    ("nausea", FieldKind::Symptom),
-    ("diarrhea", FieldKind::Symptom),
-    ("conscious", FieldKind::Symptom),
-    ("eating", FieldKind::Symptom),
-    ("urine", FieldKind::Symptom),
-    ("callback", FieldKind::YesNo),
-];
+/// The report fields of SPEC §3, with the kind of value each stores: derived from
+/// [`ReportField::ALL`], the one list of report fields.
+pub const FIELDS: [(&str, FieldKind); 12] = {
+    let mut fields = [("", FieldKind::Symptom); 12];
+    let mut i = 0;
+    while i < fields.len() {
+        let field = ReportField::ALL[i];
+        fields[i] = (field.name(), field.kind());
+        i += 1;
+    }
+    fields
+};
 
 /// The id of a question, which is also the report field its answer is stored in.
 /// Only ids listed in [`FIELDS`] can be constructed.

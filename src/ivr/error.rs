@@ -110,7 +110,7 @@ pub enum ProblemKind {
     #[error("unknown prompt `{0}`")]
     UnknownPrompt(String),
     /// A question id that is not a report field.
-    #[error("no report field `{0}`; expected one of temperature, spo2, face, cough, breath, fatigue, nausea, diarrhea, conscious, eating, urine, callback")]
+    #[error("no report field `{0}`; expected one of {fields}", fields = crate::domain::ReportField::names_listed())]
     UnknownField(String),
     /// A report field asked twice.
     #[error("question `{0}` is asked twice")]

@@ -14,21 +14,9 @@ pub use date::{Date, DateError, LocalTime, Slot};
 pub use export::{ExportError, ExportedAnswer, ReportExport};
 pub use flags::{Assessment, Flag, FlagReason, FlagRules};
 
-/// The SPEC §3 question ids in their order; export puts these columns first.
-pub const QUESTION_ORDER: [&str; 12] = [
-    "temperature",
-    "spo2",
-    "face",
-    "cough",
-    "breath",
-    "fatigue",
-    "nausea",
-    "diarrhea",
-    "conscious",
-    "eating",
-    "urine",
-    "callback",
-];
+/// The SPEC §3 question ids in their order; export puts these columns first. Derived from
+/// [`crate::domain::ReportField::ALL`], the one list of report fields.
+pub const QUESTION_ORDER: [&str; 12] = crate::domain::ReportField::NAMES;
 
 /// An answer to a yes / no / don't-know question.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -78,11 +66,12 @@ impl AnswerValue {
     /// The kind name stored beside the value (`temperature`, `spo2`, `symptom`, `yes_no`,
     /// `unanswered`); it is not personal data.
     pub fn kind(self) -> &'static str {
+        use crate::domain::FieldKind;
         match self {
-            AnswerValue::TemperatureTenths(_) => "temperature",
-            AnswerValue::Spo2(_) => "spo2",
-            AnswerValue::Symptom(_) => "symptom",
-            AnswerValue::YesNo(_) => "yes_no",
+            AnswerValue::TemperatureTenths(_) => FieldKind::Temperature.label(),
+            AnswerValue::Spo2(_) => FieldKind::Spo2.label(),
+            AnswerValue::Symptom(_) => FieldKind::Symptom.label(),
+            AnswerValue::YesNo(_) => FieldKind::YesNo.label(),
             AnswerValue::Unanswered => "unanswered",
         }
     }

@@ -2,7 +2,9 @@
 //! attempts up to the free trunk channels, checks each patient again at the moment of
 //! dialling, dials through the trunks in turn, and stores each attempt's outcome with its
 //! retry. Every decision is the sans-IO planner's and pacer's ([`crate::schedule`]); this
-//! loop only reads the clock, the store and the SIP side.
+//! loop only reads the clock, the store and the SIP side. Which attempts start, and in which
+//! order, is the one pacing policy of [`crate::schedule::claim`], which the store's claim
+//! executes in SQL; claims are dialled in the order the store returns them.
 //!
 //! Several nodes on one PostgreSQL share the work through attempt leases; a node renews the
 //! leases of its calls on the line, so only a dead node's attempts are taken over.
@@ -16,12 +18,13 @@ use tokio::sync::{oneshot, Notify};
 
 use super::session::{self, CallResult, Target};
 use super::Shared;
+use crate::domain::{AttemptId, CancelReason, Claim, Disposition, Finish, PatientId};
 use crate::report::Slot;
 use crate::schedule::{
     plan_day, trunk_failed, AttemptOutcome, DialCheck, NextStep, Pacer, PatientNow, TrunkPicker,
 };
 use crate::sip::SipEndpoint;
-use crate::store::{AttemptId, ClaimedAttempt, Store, StoreError};
+use crate::store::{Store, StoreError};
 
 /// How often the loop looks for due attempts when nothing wakes it.
 const TICK: Duration = Duration::from_millis(500);
@@ -226,22 +229,21 @@ impl Scheduler {
     }
 
     /// The last check before dialling (SPEC §4: stops at once, including queued calls).
-    async fn check_and_dial(self: &Arc<Self>, claim: ClaimedAttempt, now: SystemTime) {
-        let patient = match self.store.patient_state(claim.patient).await {
+    async fn check_and_dial(self: &Arc<Self>, claim: Claim, now: SystemTime) {
+        let attempt = &claim.attempt;
+        let patient = match self.store.patient_state(attempt.patient).await {
             Ok(p) => p,
             Err(e) => {
                 self.store_error("read patient before dialling", &e);
                 return self.release(&claim, now + Duration::from_secs(5)).await;
             }
         };
-        let cancelled = |reason| DialCheck::Finish(crate::schedule::Finish::Cancelled(reason));
+        let cancelled = |reason| DialCheck::Finish(Finish::Cancelled(reason));
         let check = match &patient {
-            None => cancelled(crate::schedule::CancelReason::NoLongerScheduled),
+            None => cancelled(CancelReason::NoLongerScheduled),
             // Staff may call any time, but never a number its answerer said is wrong.
-            Some(p) if claim.manual && p.number_blocked => {
-                cancelled(crate::schedule::CancelReason::WrongNumber)
-            }
-            Some(_) if claim.manual => DialCheck::Dial,
+            Some(p) if attempt.manual && p.number_blocked => cancelled(CancelReason::WrongNumber),
+            Some(_) if attempt.manual => DialCheck::Dial,
             Some(p) => {
                 let now_view = PatientNow {
                     settings: &p.settings,
@@ -249,7 +251,7 @@ impl Scheduler {
                     number_blocked: p.number_blocked,
                 };
                 self.pacer
-                    .may_dial(&self.pacer.claimed_state(&claim), &now_view, now)
+                    .may_dial(&self.pacer.claimed_state(attempt), &now_view, now)
             }
         };
         match check {
@@ -258,13 +260,13 @@ impl Scheduler {
             DialCheck::Finish(finish) => {
                 STATS.cancelled.fetch_add(1, Ordering::Relaxed);
                 tracing::info!(
-                    attempt = claim.attempt,
+                    attempt = attempt.number,
                     reason = finish.label(),
                     "attempt not dialled"
                 );
                 if let Err(e) = self
                     .store
-                    .cancel_claimed_attempt(claim.id, &self.node, finish.label(), now)
+                    .cancel_claimed_attempt(claim.id, &self.node, finish, now)
                     .await
                 {
                     self.store_error("cancel attempt", &e);
@@ -280,8 +282,8 @@ impl Scheduler {
         let target = Target {
             number: patient.phone,
             language: patient.language,
-            patient: Some(claim.patient),
-            slot: Some((claim.slot, claim.attempt)),
+            patient: Some(attempt.patient),
+            slot: Some((attempt.slot, attempt.number)),
             done: Some(done),
         };
         let call = self.shared.next_call.fetch_add(1, Ordering::Relaxed);
@@ -301,7 +303,7 @@ impl Scheduler {
         });
     }
 
-    async fn release(&self, claim: &ClaimedAttempt, due: SystemTime) {
+    async fn release(&self, claim: &Claim, due: SystemTime) {
         STATS.released.fetch_add(1, Ordering::Relaxed);
         if let Err(e) = self.store.release_attempt(claim.id, &self.node, due).await {
             self.store_error("release attempt", &e);
@@ -311,7 +313,7 @@ impl Scheduler {
     /// Stores how the attempt ended and its retry, blocks a wrong number, frees the trunk.
     async fn attempt_ended(
         &self,
-        claim: ClaimedAttempt,
+        claim: Claim,
         trunk: usize,
         started: SystemTime,
         result: Option<CallResult>,
@@ -322,38 +324,30 @@ impl Scheduler {
                 AttemptOutcome::of_call(r.disposition, r.flow),
                 Some(r.call_id.as_str()),
             ),
-            None => (
-                AttemptOutcome::NotAnswered(crate::sip::outcome::Disposition::Failed),
-                None,
-            ),
+            None => (AttemptOutcome::NotAnswered(Disposition::Failed), None),
         };
         lock(&self.trunks).release(trunk, trunk_failed(outcome), now);
-        let step = if claim.manual {
+        let attempt = &claim.attempt;
+        let step = if attempt.manual {
             match outcome {
                 AttemptOutcome::WrongNumber => NextStep::StopNumber,
-                _ => NextStep::Finish(crate::schedule::Finish::Unreached),
+                _ => NextStep::Finish(Finish::Unreached),
             }
         } else {
-            let mut state = self.pacer.claimed_state(&claim);
+            let mut state = self.pacer.claimed_state(attempt);
             state.start(started);
             self.pacer.after_attempt(&state, outcome, now)
         };
-        let next = self.pacer.next_attempt(&claim, step);
+        let next = self.pacer.next_attempt(attempt, step);
         tracing::info!(
-            attempt = claim.attempt,
+            attempt = attempt.number,
             outcome = outcome.label(),
             retry = next.is_some(),
             "attempt ended"
         );
         match self
             .store
-            .finish_attempt_then(
-                claim.id,
-                &self.node,
-                (outcome.label(), call_id),
-                next.as_ref(),
-                now,
-            )
+            .finish_attempt_then(claim.id, &self.node, (outcome, call_id), next.as_ref(), now)
             .await
         {
             Ok(true) => {}
@@ -361,7 +355,7 @@ impl Scheduler {
             Err(e) => self.store_error("finish attempt", &e),
         }
         if step == NextStep::StopNumber {
-            match self.store.block_number(claim.patient, call_id, now).await {
+            match self.store.block_number(attempt.patient, call_id, now).await {
                 Ok(n) => {
                     tracing::info!(cancelled = n, "wrong number: number blocked, calls stopped")
                 }
@@ -398,17 +392,17 @@ pub async fn day_plan(
 > {
     let pacer = Pacer::new(config.schedule.clone());
     let rows = store.attempts_on(date).await?;
-    let mut states = pacer.states_from_rows(&rows);
-    let stored: HashSet<(Slot, crate::store::PatientId)> = states
+    let mut states = pacer.states_from_rows(rows.iter().map(|r| &r.attempt));
+    let stored: HashSet<(Slot, PatientId)> = states
         .iter()
         .map(|s| (s.call.slot, s.call.patient))
         .collect();
     let patients = store.schedule_patients().await?;
-    for call in plan_day(&config.schedule, &patients, date) {
-        if !stored.contains(&(call.slot, call.patient)) {
-            states.push(crate::schedule::CallState::new(call, &pacer));
-        }
-    }
+    let unplanned: Vec<_> = plan_day(&config.schedule, &patients, date)
+        .into_iter()
+        .filter(|call| !stored.contains(&(call.slot, call.patient)))
+        .collect();
+    states.extend(pacer.planned_states(&unplanned));
     let channels = config.trunks.iter().map(|t| t.channels).sum();
     let backlog = pacer.backlog(&states, channels, AVERAGE_CALL, now);
     Ok((rows, backlog))

@@ -17,23 +17,8 @@ use std::time::SystemTime;
 use super::pacer::Pacer;
 use super::plan::{PatientSettings, SlotCall};
 use super::state::{CallState, CancelReason, Finish, MissReason, NextStep, Phase};
-use crate::sip::outcome::Disposition;
 
-/// How one attempt ended, as the call and the IVR saw it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AttemptOutcome {
-    /// Answered and the report completed.
-    Completed,
-    /// Answered, a report started but not completed (hang-up or drop mid-way).
-    Incomplete,
-    /// Answered, but no key at the greeting after the repeats (counts as unanswered).
-    NoResponse,
-    /// The callee pressed 9: not the patient.
-    WrongNumber,
-    /// Not answered by a person: the SIP or answering-machine disposition. `Answered` or
-    /// `Cancelled` here are treated like no answer.
-    NotAnswered(Disposition),
-}
+pub use crate::domain::AttemptOutcome;
 
 /// What the patient's record says now, read just before dialling.
 #[derive(Debug, Clone, Copy)]
@@ -161,6 +146,7 @@ mod tests {
     use super::super::config::{RawQuietHours, RawSchedule, ScheduleConfig};
     use super::super::plan::{plan_day, tests::patient, Period};
     use super::*;
+    use crate::domain::Disposition;
     use crate::report::date::Date;
 
     const MINUTE: Duration = Duration::from_secs(60);

@@ -9,9 +9,9 @@ use super::pacer::Pacer;
 use super::plan::{plan_day, PatientSettings, Period};
 use super::priority::{Priority, RiskFactors};
 use super::state::CallState;
+use crate::domain::PatientId;
 use crate::pii::Redacted;
 use crate::report::date::{Date, LocalTime};
-use crate::store::PatientId;
 
 /// The local date the benchmark plans (a Thursday in Asia/Tokyo).
 pub const BENCH_DATE: &str = "2025-05-01";

@@ -9,9 +9,9 @@ use super::plan::tests::patient;
 use super::plan::PatientSettings;
 use super::priority::Priority;
 use super::simulation::{local, slot, Sim, MINUTE, SECOND};
+use crate::domain::Disposition;
+use crate::domain::PatientId;
 use crate::report::date::rfc3339_utc;
-use crate::sip::outcome::Disposition;
-use crate::store::PatientId;
 
 const DAY: &str = "2025-05-01";
 const HOUR: Duration = Duration::from_secs(3600);

@@ -1,54 +1,33 @@
-//! The planner and pacer's decisions in the shape the store keeps them: one row per attempt.
+//! The planner and pacer's decisions in the shape the store keeps them: one
+//! [`Attempt`] per attempt.
 //!
 //! - [`Pacer::first_attempts`]: a slot's first attempts with their due times, spread over the
-//!   spread time in call order (high priority first), so that nodes claiming "due, highest
-//!   priority first" realise the same spread the pacer simulates, with no node holding the
-//!   whole slot in memory.
+//!   spread time in call order (high priority first). The spread lives in these due times
+//!   only: [`Pacer::decide`] and the store's claim both start what is due, in the one start
+//!   order of [`super::claim`], so no node holds the whole slot in memory.
+//!   [`Pacer::planned_states`] is the same plan as [`CallState`]s (simulations, backlog).
 //! - [`Pacer::claimed_state`] / [`Pacer::next_attempt`]: a claimed attempt as a
-//!   [`CallState`] for [`Pacer::may_dial`] and [`Pacer::after_attempt`], and the retry row
-//!   a [`NextStep::Retry`] becomes.
-//! - labels for the store's `outcome` column ([`AttemptOutcome::label`]; attempts never
-//!   dialled use [`Finish::label`]).
+//!   [`CallState`] for [`Pacer::may_dial`] and [`Pacer::after_attempt`], and the retry
+//!   attempt a [`NextStep::Retry`] becomes.
+//! - [`Pacer::states_from_rows`]: stored attempts back as slot calls, for the backlog.
 
 use std::time::{Duration, SystemTime};
 
 use super::attempt::AttemptOutcome;
 use super::pacer::Pacer;
 use super::plan::SlotCall;
-use super::priority::Priority;
 use super::state::{CallState, CancelReason, Finish, NextStep, Phase};
+use crate::domain::{Attempt, AttemptState, Disposition, PatientId};
 use crate::ivr::CallOutcome;
 use crate::report::date::Slot;
-use crate::sip::outcome::Disposition;
-use crate::store::{AttemptRow, PatientId};
-use crate::store::{ClaimedAttempt, NewAttempt};
-
-impl Priority {
-    /// The store's priority column: higher is called first.
-    pub fn rank(self) -> i32 {
-        match self {
-            Priority::High => 1,
-            Priority::Normal => 0,
-        }
-    }
-
-    /// The priority of a stored rank.
-    pub fn from_rank(rank: i32) -> Priority {
-        if rank >= 1 {
-            Priority::High
-        } else {
-            Priority::Normal
-        }
-    }
-}
 
 impl Pacer {
-    /// First attempts for `calls` (any slots, any order): within each slot, in call order
-    /// (priority, then patient), attempt i of n is due at slot + first offset + i/n of the
-    /// spread. The last first attempt thus starts by the end of the spread and still has
-    /// every retry offset left inside the window.
-    pub fn first_attempts(&self, calls: &[SlotCall]) -> Vec<NewAttempt> {
-        let mut sorted: Vec<&SlotCall> = calls.iter().collect();
+    /// `calls` (any slots, any order) with their first attempt's due time: within each slot,
+    /// in call order (priority, then patient), call i of n is due at slot + first offset +
+    /// i/n of the spread. The last first attempt thus starts by the end of the spread and
+    /// still has every retry offset left inside the window. Returned in that order.
+    pub fn spread_calls(&self, calls: &[SlotCall]) -> Vec<(SlotCall, SystemTime)> {
+        let mut sorted: Vec<SlotCall> = calls.to_vec();
         sorted.sort_unstable_by_key(|c| (c.slot, c.priority, c.patient));
         let spread = self.spread();
         let first = self.first_offset();
@@ -58,109 +37,122 @@ impl Pacer {
             for (i, call) in group.iter().enumerate() {
                 let offset = spread.as_millis() * i as u128 / n;
                 let offset = Duration::from_millis(u64::try_from(offset).unwrap_or(u64::MAX));
-                out.push(NewAttempt {
-                    patient: call.patient,
-                    slot: call.slot,
-                    attempt: 1,
-                    due_at: call.at + first + offset,
-                    window_end: call.window_end,
-                    priority: call.priority.rank(),
-                    slot_at: call.at,
-                    manual: false,
-                });
+                out.push((*call, call.at + first + offset));
             }
         }
         out
     }
 
+    /// The first attempts of `calls`, pending at their [`Pacer::spread_calls`] due times:
+    /// what the store keeps for a planned slot.
+    pub fn first_attempts(&self, calls: &[SlotCall]) -> Vec<Attempt> {
+        self.spread_calls(calls)
+            .into_iter()
+            .map(|(call, due_at)| Attempt {
+                patient: call.patient,
+                slot: call.slot,
+                number: 1,
+                due_at,
+                window_end: call.window_end,
+                priority: call.priority,
+                slot_at: call.at,
+                manual: false,
+                state: AttemptState::Pending,
+            })
+            .collect()
+    }
+
+    /// The same plan as [`Pacer::first_attempts`], as slot calls waiting for their first
+    /// attempt at its spread due time (in [`Pacer::spread_calls`] order).
+    pub fn planned_states(&self, calls: &[SlotCall]) -> Vec<CallState> {
+        self.spread_calls(calls)
+            .into_iter()
+            .map(|(call, due)| CallState {
+                call,
+                attempts: 0,
+                phase: Phase::Waiting { due },
+            })
+            .collect()
+    }
+
     /// A claimed attempt as the slot call's state just before it is dialled.
-    pub fn claimed_state(&self, claim: &ClaimedAttempt) -> CallState {
+    pub fn claimed_state(&self, attempt: &Attempt) -> CallState {
         CallState {
-            call: SlotCall {
-                patient: claim.patient,
-                slot: claim.slot,
-                at: claim.slot_at,
-                window_end: claim.window_end,
-                priority: Priority::from_rank(claim.priority),
+            call: slot_call(attempt),
+            attempts: attempt.number.saturating_sub(1),
+            phase: Phase::Waiting {
+                due: attempt.due_at,
             },
-            attempts: claim.attempt.saturating_sub(1),
-            phase: Phase::Waiting { due: claim.due_at },
         }
     }
 
-    /// The row of the attempt after `claim`, when `step` is a retry.
-    pub fn next_attempt(&self, claim: &ClaimedAttempt, step: NextStep) -> Option<NewAttempt> {
+    /// The attempt after `attempt`, pending, when `step` is a retry.
+    pub fn next_attempt(&self, attempt: &Attempt, step: NextStep) -> Option<Attempt> {
         let NextStep::Retry { due } = step else {
             return None;
         };
-        Some(NewAttempt {
-            patient: claim.patient,
-            slot: claim.slot,
-            attempt: claim.attempt + 1,
+        Some(Attempt {
+            number: attempt.number + 1,
             due_at: due,
-            window_end: claim.window_end,
-            priority: claim.priority,
-            slot_at: claim.slot_at,
             manual: false,
+            state: AttemptState::Pending,
+            ..attempt.clone()
         })
     }
-}
 
-impl Pacer {
-    /// The slot calls behind stored attempt rows (calls staff asked for are left out), for
+    /// The slot calls behind stored attempts (calls staff asked for are left out), for
     /// [`Pacer::backlog`] and listings: one state per patient and slot, from its latest
-    /// attempt. `rows` may come in any order.
-    pub fn states_from_rows(&self, rows: &[AttemptRow]) -> Vec<CallState> {
-        let mut latest: std::collections::BTreeMap<(Slot, PatientId), &AttemptRow> =
+    /// attempt. `attempts` may come in any order.
+    pub fn states_from_rows<'a>(
+        &self,
+        attempts: impl IntoIterator<Item = &'a Attempt>,
+    ) -> Vec<CallState> {
+        let mut latest: std::collections::BTreeMap<(Slot, PatientId), &Attempt> =
             std::collections::BTreeMap::new();
-        for row in rows.iter().filter(|r| !r.manual) {
-            let key = (row.slot, row.patient);
-            if latest.get(&key).is_none_or(|l| l.attempt < row.attempt) {
-                latest.insert(key, row);
+        for a in attempts.into_iter().filter(|a| !a.manual) {
+            let key = (a.slot, a.patient);
+            if latest.get(&key).is_none_or(|l| l.number < a.number) {
+                latest.insert(key, a);
             }
         }
         latest
             .into_values()
-            .map(|row| {
-                let call = SlotCall {
-                    patient: row.patient,
-                    slot: row.slot,
-                    at: row.slot_at,
-                    window_end: row.window_end,
-                    priority: Priority::from_rank(row.priority),
-                };
-                let (attempts, phase) = match row.state.as_str() {
-                    "pending" => (row.attempt - 1, Phase::Waiting { due: row.due_at }),
-                    "claimed" => (
-                        row.attempt,
-                        Phase::Active {
-                            started: row.due_at,
-                        },
-                    ),
-                    "done" => {
-                        let finish = match row.outcome.as_deref() {
-                            Some("completed") => Finish::Completed,
-                            Some("wrong_number") => Finish::Cancelled(CancelReason::WrongNumber),
+            .map(|a| {
+                let (attempts, phase) = match &a.state {
+                    AttemptState::Pending => (a.number - 1, Phase::Waiting { due: a.due_at }),
+                    AttemptState::Claimed { .. } => (a.number, Phase::Active { started: a.due_at }),
+                    AttemptState::Done { outcome, .. } => {
+                        let finish = match outcome {
+                            AttemptOutcome::Completed => Finish::Completed,
+                            AttemptOutcome::WrongNumber => {
+                                Finish::Cancelled(CancelReason::WrongNumber)
+                            }
                             _ => Finish::Unreached,
                         };
-                        (row.attempt, Phase::Finished(finish))
+                        (a.number, Phase::Finished(finish))
                     }
-                    _ => {
-                        let finish = row
-                            .outcome
-                            .as_deref()
-                            .and_then(Finish::from_label)
-                            .unwrap_or(Finish::Unreached);
-                        (row.attempt - 1, Phase::Finished(finish))
+                    AttemptState::Cancelled { finish, .. } => {
+                        (a.number - 1, Phase::Finished(*finish))
                     }
                 };
                 CallState {
-                    call,
+                    call: slot_call(a),
                     attempts,
                     phase,
                 }
             })
             .collect()
+    }
+}
+
+/// The planned call an attempt belongs to.
+fn slot_call(a: &Attempt) -> SlotCall {
+    SlotCall {
+        patient: a.patient,
+        slot: a.slot,
+        at: a.slot_at,
+        window_end: a.window_end,
+        priority: a.priority,
     }
 }
 
@@ -183,124 +175,6 @@ impl AttemptOutcome {
             (other, _) => AttemptOutcome::NotAnswered(other),
         }
     }
-
-    /// The store's `outcome` label: completed, incomplete, no_response, wrong_number, or the
-    /// disposition (no_answer, busy, rejected, unreachable, failed, answering_machine).
-    pub fn label(self) -> &'static str {
-        match self {
-            AttemptOutcome::Completed => "completed",
-            AttemptOutcome::Incomplete => "incomplete",
-            AttemptOutcome::NoResponse => "no_response",
-            AttemptOutcome::WrongNumber => "wrong_number",
-            AttemptOutcome::NotAnswered(Disposition::Answered | Disposition::Cancelled) => {
-                "no_answer"
-            }
-            AttemptOutcome::NotAnswered(d) => d.label(),
-        }
-    }
-}
-
-/// True when the outcome means the trunk, not the patient, failed: the
-/// call never reached the network's answer (no final response, a 5xx, a transport error).
-pub fn trunk_failed(outcome: AttemptOutcome) -> bool {
-    matches!(outcome, AttemptOutcome::NotAnswered(Disposition::Failed))
-}
-
-/// Picks the trunk for each call: trunks in turn (round robin), only with a free channel,
-/// skipping a trunk that is failing. A trunk fails after `FAIL_AFTER` failed calls in a row
-/// and is avoided for a back-off that doubles (30 s up to 5 min) while it keeps failing; one
-/// call that reaches the network clears it. Sans-IO: the caller passes `now`.
-#[derive(Debug, Clone)]
-pub struct TrunkPicker {
-    trunks: Vec<TrunkState>,
-    next: usize,
-}
-
-#[derive(Debug, Clone)]
-struct TrunkState {
-    channels: usize,
-    busy: usize,
-    failures: u32,
-    avoid_until: Option<SystemTime>,
-}
-
-/// Failed calls in a row after which a trunk is avoided.
-pub const FAIL_AFTER: u32 = 2;
-const FIRST_BACKOFF: Duration = Duration::from_secs(30);
-const MAX_BACKOFF: Duration = Duration::from_secs(300);
-
-impl TrunkPicker {
-    /// Trunks with these channel limits, in configuration order.
-    pub fn new(channels: impl IntoIterator<Item = usize>) -> TrunkPicker {
-        TrunkPicker {
-            trunks: channels
-                .into_iter()
-                .map(|channels| TrunkState {
-                    channels,
-                    busy: 0,
-                    failures: 0,
-                    avoid_until: None,
-                })
-                .collect(),
-            next: 0,
-        }
-    }
-
-    /// Free channels on trunks not being avoided at `now`.
-    pub fn free(&self, now: SystemTime) -> usize {
-        self.trunks
-            .iter()
-            .filter(|t| t.usable(now))
-            .map(|t| t.channels.saturating_sub(t.busy))
-            .sum()
-    }
-
-    /// The trunk for the next call, its channel taken; `None` when every usable trunk is
-    /// full. When every trunk is being avoided, the one whose back-off ends first is tried
-    /// once its back-off is over (`None` until then).
-    pub fn take(&mut self, now: SystemTime) -> Option<usize> {
-        let n = self.trunks.len();
-        for k in 0..n {
-            let i = (self.next + k) % n;
-            let t = &self.trunks[i];
-            if t.usable(now) && t.busy < t.channels {
-                self.trunks[i].busy += 1;
-                self.next = (i + 1) % n;
-                return Some(i);
-            }
-        }
-        None
-    }
-
-    /// The call on trunk `i` ended; `failed` when the trunk, not the patient, failed.
-    pub fn release(&mut self, i: usize, failed: bool, now: SystemTime) {
-        let Some(t) = self.trunks.get_mut(i) else {
-            return;
-        };
-        t.busy = t.busy.saturating_sub(1);
-        if !failed {
-            t.failures = 0;
-            t.avoid_until = None;
-            return;
-        }
-        t.failures += 1;
-        if t.failures >= FAIL_AFTER {
-            let doublings = (t.failures - FAIL_AFTER).min(4);
-            let backoff = (FIRST_BACKOFF * 2u32.pow(doublings)).min(MAX_BACKOFF);
-            t.avoid_until = Some(now + backoff);
-        }
-    }
-
-    /// Trunk `i` is being avoided at `now`.
-    pub fn avoided(&self, i: usize, now: SystemTime) -> bool {
-        self.trunks.get(i).is_some_and(|t| !t.usable(now))
-    }
-}
-
-impl TrunkState {
-    fn usable(&self, now: SystemTime) -> bool {
-        self.avoid_until.is_none_or(|until| now >= until)
-    }
 }
 
 #[cfg(test)]
@@ -308,7 +182,7 @@ mod tests {
     use super::super::config::ScheduleConfig;
     use super::super::plan::{plan_day, tests::patient};
     use super::*;
-    use crate::store::AttemptId;
+    use crate::domain::Priority;
 
     const MINUTE: Duration = Duration::from_secs(60);
 
@@ -328,7 +202,8 @@ mod tests {
             .collect();
         let at = nine[0].slot_at;
         assert_eq!(nine[0].patient, PatientId(9), "high priority first");
-        assert_eq!(nine[0].priority, 1);
+        assert_eq!(nine[0].priority, Priority::High);
+        assert_eq!(nine[0].rank(), 1);
         assert_eq!(nine[0].due_at, at);
         // 9 calls over a 20-minute spread (60 − 40): every 133.3 s, the last before +20 min.
         assert_eq!(nine[1].due_at, at + Duration::from_millis(133_333));
@@ -346,22 +221,23 @@ mod tests {
         );
     }
 
-    fn claim(attempt: u32, due: SystemTime, at: SystemTime) -> ClaimedAttempt {
-        ClaimedAttempt {
-            id: AttemptId(7),
+    fn claim(number: u32, due: SystemTime, at: SystemTime) -> Attempt {
+        Attempt {
             patient: PatientId(3),
-            phone: crate::pii::Redacted::new("0312345678".into()),
-            language: crate::lang::Language::Ja,
             slot: Slot {
                 date: "2025-05-01".parse().unwrap(),
                 time: "09:00".parse().unwrap(),
             },
-            attempt,
+            number,
             due_at: due,
             window_end: at + 60 * MINUTE,
             slot_at: at,
-            priority: 0,
+            priority: Priority::Normal,
             manual: false,
+            state: AttemptState::Claimed {
+                node: "n".into(),
+                lease_until: at + 70 * MINUTE,
+            },
         }
     }
 
@@ -377,7 +253,7 @@ mod tests {
         let busy = AttemptOutcome::of_call(Disposition::Busy, None);
         let step = pacer.after_attempt(&state, busy, at + MINUTE + 5 * Duration::from_secs(1));
         let next = pacer.next_attempt(&c, step).unwrap();
-        assert_eq!(next.attempt, 2);
+        assert_eq!((next.number, &next.state), (2, &AttemptState::Pending));
         assert_eq!(next.due_at, at + 21 * MINUTE + Duration::from_secs(5));
         // The third attempt is the last: after it, nothing.
         let c3 = claim(3, at + 41 * MINUTE, at);
@@ -393,6 +269,36 @@ mod tests {
         let mut state = pacer.claimed_state(&c);
         state.start(at);
         assert_eq!(pacer.after_attempt(&state, wrong, at), NextStep::StopNumber);
+    }
+
+    #[test]
+    fn planned_states_wait_at_the_first_attempts_due_times() {
+        let pacer = Pacer::new(ScheduleConfig::default());
+        let ps: Vec<_> = (1..=5)
+            .map(|id| {
+                patient(
+                    id,
+                    &["09:00"],
+                    if id == 4 { "pregnant" } else { "" },
+                    "1990-01-01",
+                )
+            })
+            .collect();
+        let calls = plan_day(pacer.config(), &ps, "2025-05-01".parse().unwrap());
+        let states = pacer.planned_states(&calls);
+        let firsts = pacer.first_attempts(&calls);
+        assert_eq!(states.len(), firsts.len());
+        for (s, a) in states.iter().zip(&firsts) {
+            assert_eq!(s.phase, Phase::Waiting { due: a.due_at });
+            assert_eq!((s.call.patient, s.attempts), (a.patient, 0));
+        }
+        assert_eq!(states[0].call.patient, PatientId(4));
+        // Read back from the store's attempts, the same calls wait at the same times.
+        assert_eq!(pacer.states_from_rows(&firsts), {
+            let mut by_patient = states.clone();
+            by_patient.sort_by_key(|s| s.call.patient);
+            by_patient
+        });
     }
 
     #[test]
@@ -431,59 +337,5 @@ mod tests {
                 "{d:?} {flow:?}"
             );
         }
-    }
-
-    #[test]
-    fn trunks_alternate_and_respect_channel_limits() {
-        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
-        let mut p = TrunkPicker::new([2, 1]);
-        assert_eq!(p.free(now), 3);
-        assert_eq!(p.take(now), Some(0));
-        assert_eq!(p.take(now), Some(1));
-        assert_eq!(p.take(now), Some(0));
-        assert_eq!(p.take(now), None, "all channels busy");
-        p.release(1, false, now);
-        assert_eq!(p.take(now), Some(1));
-    }
-
-    #[test]
-    fn a_failing_trunk_is_avoided_with_back_off_and_cleared_by_a_good_call() {
-        let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
-        let s = Duration::from_secs(1);
-        let mut p = TrunkPicker::new([10, 10]);
-        for _ in 0..FAIL_AFTER {
-            assert_eq!(p.take(t0), Some(0));
-            p.release(0, true, t0);
-            assert_eq!(p.take(t0), Some(1));
-            p.release(1, false, t0);
-        }
-        assert!(p.avoided(0, t0));
-        // Only trunk 1 is used while trunk 0 is avoided.
-        for _ in 0..5 {
-            assert_eq!(p.take(t0 + s), Some(1));
-        }
-        assert_eq!(p.free(t0 + s), 5);
-        // After the back-off it is tried again; another failure doubles the back-off.
-        let t1 = t0 + 30 * s;
-        assert!(!p.avoided(0, t1));
-        assert_eq!(p.take(t1), Some(0));
-        p.release(0, true, t1);
-        assert!(p.avoided(0, t1 + 59 * s));
-        assert!(!p.avoided(0, t1 + 60 * s));
-        // A call that reaches the network clears it (trunk 1 had its turn first).
-        assert_eq!(p.take(t1 + 60 * s), Some(1));
-        assert_eq!(p.take(t1 + 60 * s), Some(0));
-        p.release(0, false, t1 + 61 * s);
-        assert!(!p.avoided(0, t1 + 61 * s));
-        // Both failing: nothing until a back-off is over.
-        let mut q = TrunkPicker::new([1, 1]);
-        for _ in 0..FAIL_AFTER {
-            for i in 0..2 {
-                assert_eq!(q.take(t0), Some(i));
-                q.release(i, true, t0);
-            }
-        }
-        assert_eq!(q.take(t0 + s), None);
-        assert_eq!(q.take(t0 + 30 * s), Some(0));
     }
 }

@@ -2,25 +2,24 @@
 //!
 //! Rules:
 //! - never more starts than free channels (the sum over trunks, given by the caller);
-//! - no start inside the quiet hours, none at or after a call's window end;
-//! - higher priority first, then the earlier due time, then the lower patient id;
-//! - a slot's first attempts are spread, not burst: they start at a rate of remaining first
-//!   attempts over the remaining spread time. The spread covers the first `window − last
+//! - no start inside the quiet hours, none at or after a call's window end, none before its
+//!   due time;
+//! - what is due starts in the one start order of [`super::claim`] (higher priority first,
+//!   then the earlier due time, then the lower patient id), the order the store's claim uses;
+//! - a slot's first attempts are spread, not burst: their due times are spread at planning
+//!   ([`Pacer::first_attempts`], [`Pacer::planned_states`]) over the first `window − last
 //!   offset` minutes after the first offset (20 minutes with the defaults), so even the last
 //!   first attempt leaves room for all its retries inside the window. When capacity falls
-//!   behind, first attempts go on as fast as channels free, up to the window end;
+//!   behind, due attempts go on as fast as channels free, up to the window end;
 //! - an attempt still due when the window closes (or when quiet hours outlast it) is
 //!   reported as [`Finish::Missed`]: backlog, never silently dropped.
 
-use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
+use super::claim::{start_key, StartKey};
 use super::config::ScheduleConfig;
-use super::local::millis;
-use super::priority::Priority;
 use super::state::{CallState, Finish, MissReason, Phase};
-use crate::report::date::{from_epoch_millis, Slot};
-use crate::store::PatientId;
+use crate::report::date::Slot;
 
 /// Paces slot calls by the `[schedule]` rules. Holds configuration only; all state is the
 /// [`CallState`]s the caller passes in.
@@ -32,27 +31,17 @@ pub struct Pacer {
 /// The answer of [`Pacer::decide`]. Indices refer to the slice given to `decide`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Decision {
-    /// Start these now, in this order: for each, [`Pacer::may_dial`] then
-    /// [`CallState::start`]. Never longer than the free channels.
+    /// Start these now, in this order (the start order): for each, [`Pacer::may_dial`]
+    /// then [`CallState::start`]. Never longer than the free channels.
     pub start: Vec<usize>,
     /// These can no longer start; store each finish with `CallState::apply`.
     pub finish: Vec<(usize, Finish)>,
     /// Call `decide` again at this instant at the latest; also whenever a channel frees, an
     /// attempt ends or a call changes. `None` when nothing waits.
     pub next_deadline: Option<SystemTime>,
-    /// Attempts ready now (due and within the spread) that found no free channel.
+    /// Attempts due now that found no free channel.
     pub waiting_for_channel: usize,
 }
-
-/// First attempts of one slot, for the spread.
-struct SlotGroup {
-    spread_start: i64,
-    started: usize,
-    unstarted: usize,
-    ready: Vec<usize>,
-}
-
-type OrderKey = (Priority, SystemTime, PatientId);
 
 impl Pacer {
     /// A pacer for this configuration.
@@ -76,55 +65,41 @@ impl Pacer {
     }
 
     /// Decides which of `calls` start now, given `free_channels` and `now`. Pure: it changes
-    /// nothing; calls may belong to several slots; finished and active calls are counted for
-    /// the spread and otherwise skipped. Calling it again at the same `now` after applying
-    /// its answer starts nothing new.
+    /// nothing; calls may belong to several slots; finished and active calls are skipped.
+    /// Calling it again at the same `now` after applying its answer starts nothing new.
     pub fn decide(&self, calls: &[CallState], free_channels: usize, now: SystemTime) -> Decision {
         let quiet_end = self.config.quiet_end(now);
         let mut decision = Decision::default();
         let mut deadline = Earliest(None);
-        let mut groups: BTreeMap<Slot, SlotGroup> = BTreeMap::new();
-        let mut retries = Vec::new();
+        let mut ready = Vec::new();
         for (index, state) in calls.iter().enumerate() {
-            let group = groups.entry(state.call.slot).or_insert_with(|| SlotGroup {
-                spread_start: millis(state.call.at + self.first_offset()),
-                started: 0,
-                unstarted: 0,
-                ready: Vec::new(),
-            });
             let Phase::Waiting { due } = state.phase else {
-                group.started += usize::from(state.attempts > 0);
                 continue;
             };
             if let Some(finish) = self.expired(state, due, now, quiet_end) {
                 decision.finish.push((index, finish));
-                group.started += usize::from(state.attempts > 0);
                 continue;
             }
             deadline.add(state.call.window_end);
-            if state.attempts == 0 {
-                group.unstarted += 1;
-            } else {
-                group.started += 1;
-            }
             if quiet_end > now {
                 deadline.add(quiet_end);
             } else if due > now {
                 deadline.add(due);
-            } else if state.attempts == 0 {
-                group.ready.push(index);
             } else {
-                retries.push(index);
+                ready.push(index);
             }
         }
-        self.choose(
-            calls,
-            &mut groups,
-            retries,
-            (free_channels, now),
-            &mut decision,
-        );
-        self.next_spread_deadlines(calls, &groups, &decision, now, &mut deadline);
+        let due_now = ready.len();
+        let key = |&i: &usize| order_key(&calls[i]);
+        if ready.len() > free_channels {
+            if free_channels > 0 {
+                ready.select_nth_unstable_by_key(free_channels, key);
+            }
+            ready.truncate(free_channels);
+        }
+        ready.sort_unstable_by_key(key);
+        decision.waiting_for_channel = due_now - ready.len();
+        decision.start = ready;
         decision.next_deadline = deadline.0;
         decision
     }
@@ -149,84 +124,6 @@ impl Pacer {
         }
     }
 
-    /// Picks the starts: each slot's ready first attempts up to its spread quota, all due
-    /// retries, then the best `free` of those by priority, due time and patient.
-    fn choose(
-        &self,
-        calls: &[CallState],
-        groups: &mut BTreeMap<Slot, SlotGroup>,
-        mut retries: Vec<usize>,
-        (free, now): (usize, SystemTime),
-        decision: &mut Decision,
-    ) {
-        let key = |&i: &usize| order_key(&calls[i]);
-        let mut ready = retries.len();
-        best(&mut retries, free, key);
-        let mut chosen = retries;
-        for group in groups.values_mut() {
-            let total = group.started + group.unstarted;
-            let quota = self.first_quota(group.spread_start, total, millis(now));
-            let allowed = quota.saturating_sub(group.started).min(group.ready.len());
-            ready += allowed;
-            best(&mut group.ready, allowed.min(free), key);
-            chosen.append(&mut group.ready);
-        }
-        chosen.sort_unstable_by_key(key);
-        chosen.truncate(free);
-        decision.waiting_for_channel = ready - chosen.len();
-        decision.start = chosen;
-    }
-
-    /// Adds, for each slot with first attempts left, the instant its spread quota next grows.
-    fn next_spread_deadlines(
-        &self,
-        calls: &[CallState],
-        groups: &BTreeMap<Slot, SlotGroup>,
-        decision: &Decision,
-        now: SystemTime,
-        deadline: &mut Earliest,
-    ) {
-        let span = self.span_ms();
-        let mut starting: BTreeMap<Slot, usize> = BTreeMap::new();
-        for &i in decision.start.iter().filter(|&&i| calls[i].attempts == 0) {
-            *starting.entry(calls[i].call.slot).or_default() += 1;
-        }
-        for (slot, group) in groups {
-            let starting = starting.get(slot).copied().unwrap_or(0);
-            let started = (group.started + starting) as i128;
-            let total = (group.started + group.unstarted) as i128;
-            if started >= total {
-                continue;
-            }
-            let offset = (started * span + total - 1) / total;
-            let at = from_epoch_millis(group.spread_start + offset as i64);
-            if at > now {
-                deadline.add(at);
-            }
-        }
-    }
-
-    /// First attempts of a slot allowed to have started by `now_ms`: one at the spread start,
-    /// then `total` evenly over the spread, all of them once the spread is over.
-    fn first_quota(&self, spread_start: i64, total: usize, now_ms: i64) -> usize {
-        let span = self.span_ms();
-        let elapsed = i128::from(now_ms) - i128::from(spread_start);
-        if elapsed < 0 {
-            0
-        } else if elapsed >= span {
-            total
-        } else {
-            let due = (total as i128 * elapsed / span) as usize + 1;
-            due.min(total)
-        }
-    }
-
-    fn span_ms(&self) -> i128 {
-        i128::try_from(self.spread().as_millis())
-            .unwrap_or(i128::MAX)
-            .max(1)
-    }
-
     /// The first attempt offset (the start of the spread).
     pub(super) fn first_offset(&self) -> Duration {
         self.config
@@ -237,22 +134,18 @@ impl Pacer {
     }
 }
 
-/// Keeps the `k` smallest of `v` by `key` (in no particular order).
-fn best<K: Ord>(v: &mut Vec<usize>, k: usize, key: impl Fn(&usize) -> K) {
-    if v.len() > k {
-        if k > 0 {
-            v.select_nth_unstable_by_key(k, key);
-        }
-        v.truncate(k);
-    }
-}
-
-fn order_key(state: &CallState) -> OrderKey {
+/// A waiting call's place in the start order ([`start_key`]); a patient's two slots due at
+/// the same instant go in slot order.
+fn order_key(state: &CallState) -> (StartKey, Slot) {
     let due = match state.phase {
         Phase::Waiting { due } => due,
         _ => state.call.window_end,
     };
-    (state.call.priority, due, state.call.patient)
+    let call = &state.call;
+    (
+        start_key(call.priority.rank(), due, call.patient),
+        call.slot,
+    )
 }
 
 /// The earliest of the instants added.
@@ -271,7 +164,7 @@ mod tests {
     use super::super::plan::{plan_day, tests::patient};
     use super::super::state::NextStep;
     use super::*;
-    use crate::sip::outcome::Disposition;
+    use crate::domain::Disposition;
 
     const MINUTE: Duration = Duration::from_secs(60);
     const SECOND: Duration = Duration::from_secs(1);
@@ -282,10 +175,7 @@ mod tests {
             .map(|&(id, risk)| patient(id, &["09:00"], risk, "1990-01-01"))
             .collect();
         let calls = plan_day(pacer.config(), &ps, "2025-05-01".parse().unwrap());
-        calls
-            .into_iter()
-            .map(|c| CallState::new(c, pacer))
-            .collect()
+        pacer.planned_states(&calls)
     }
 
     fn normal(n: i64) -> Vec<(i64, &'static str)> {

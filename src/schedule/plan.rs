@@ -8,60 +8,11 @@
 use std::time::SystemTime;
 
 use super::config::ScheduleConfig;
-use super::priority::{priority, Priority, RiskFactors};
-use crate::pii::Redacted;
+use super::priority::Priority;
+use crate::domain::PatientId;
 use crate::report::date::{Date, LocalTime, Slot};
-use crate::store::PatientId;
 
-/// Dates from `start` to `end`, both included.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Period {
-    /// First day.
-    pub start: Date,
-    /// Last day (included).
-    pub end: Date,
-}
-
-impl Period {
-    /// True when `date` is inside the period (an empty period, `end < start`, has no day).
-    pub fn contains(self, date: Date) -> bool {
-        self.start <= date && date <= self.end
-    }
-}
-
-/// One patient's call settings as the planner reads them. Personal data stays redacted.
-#[derive(Debug, Clone)]
-pub struct PatientSettings {
-    /// The patient.
-    pub id: PatientId,
-    /// Local call times (a subset of the slots; others are ignored).
-    pub call_times: Vec<LocalTime>,
-    /// The observation period.
-    pub observation: Period,
-    /// The call period, when staff narrowed calls to part of the observation period.
-    pub call_period: Option<Period>,
-    /// Automatic calling is on.
-    pub auto_call: bool,
-    /// Risk factors from the risk text ([`RiskFactors::parse`]).
-    pub risk: RiskFactors,
-    /// Birthday, for the 65-and-over rule.
-    pub birthday: Redacted<Date>,
-}
-
-impl PatientSettings {
-    /// True when automatic calls may be placed on `date` at all: calling on, date inside
-    /// the observation period and the call period.
-    pub fn calls_on(&self, date: Date) -> bool {
-        self.auto_call
-            && self.observation.contains(date)
-            && self.call_period.is_none_or(|p| p.contains(date))
-    }
-
-    /// The patient's priority for a slot on `date`.
-    pub fn priority_on(&self, date: Date) -> Priority {
-        priority(self.risk, *self.birthday.expose(), date)
-    }
-}
+pub use crate::domain::{PatientSettings, Period};
 
 /// One planned call: a patient at a slot. The store keeps it; the pacer paces it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -113,7 +64,9 @@ pub fn plan_day(
 pub(super) mod tests {
     use super::super::config::{RawQuietHours, RawSchedule};
     use super::super::local::millis;
+    use super::super::priority::RiskFactors;
     use super::*;
+    use crate::pii::Redacted;
     use crate::report::date::rfc3339_utc;
 
     pub(in super::super) fn patient(

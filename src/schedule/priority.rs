@@ -6,70 +6,10 @@
 //! `age65` (also `age65+`, `65+`, `over65`) and `pregnant` (also `pregnancy`, `妊娠`, `妊婦`)
 //! are recognised by name; any other distinct token is one more risk factor.
 
+use crate::domain::PatientSettings;
 use crate::report::date::Date;
 
-/// How urgently a patient is called within a slot. `High` sorts before `Normal`, so an
-/// ascending sort puts high priority first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Priority {
-    /// 65 and over on the slot date, pregnant, or two or more risk factors.
-    High,
-    /// Everyone else.
-    Normal,
-}
-
-impl Priority {
-    /// The label used in metrics and the staff page.
-    pub fn label(self) -> &'static str {
-        match self {
-            Priority::High => "high",
-            Priority::Normal => "normal",
-        }
-    }
-}
-
-/// The risk factors read from a patient's risk text. Health data: its `Debug` prints
-/// `RiskFactors([redacted])`.
-#[derive(Clone, Copy, PartialEq, Eq, Default)]
-pub struct RiskFactors {
-    /// The text marks the patient as 65 or over.
-    pub age65: bool,
-    /// The text marks the patient as pregnant.
-    pub pregnant: bool,
-    /// Distinct factors other than age and pregnancy (e.g. diabetes, obesity).
-    pub others: usize,
-}
-
-impl RiskFactors {
-    /// Reads the free text; never fails (unknown tokens are counted as factors).
-    pub fn parse(text: &str) -> RiskFactors {
-        let mut factors = RiskFactors::default();
-        let mut others: Vec<String> = Vec::new();
-        for token in text.split([';', ',', '、', '；']) {
-            let token = token.trim().to_lowercase();
-            match token.as_str() {
-                "" | "none" | "-" | "なし" => {}
-                "age65" | "age65+" | "65+" | "over65" => factors.age65 = true,
-                "pregnant" | "pregnancy" | "妊娠" | "妊婦" => factors.pregnant = true,
-                _ if others.contains(&token) => {}
-                _ => others.push(token),
-            }
-        }
-        factors.others = others.len();
-        factors
-    }
-
-    /// All distinct factors, age and pregnancy included.
-    pub fn count(self) -> usize {
-        self.others + usize::from(self.age65) + usize::from(self.pregnant)
-    }
-}
-
-impl std::fmt::Debug for RiskFactors {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("RiskFactors([redacted])")
-    }
-}
+pub use crate::domain::{Priority, RiskFactors};
 
 /// Completed years of age on `on` for someone born on `birthday`; a 29 February birthday
 /// counts as 1 March in other years. `None` when `on` is before `birthday`.
@@ -90,6 +30,13 @@ pub fn priority(risk: RiskFactors, birthday: Date, on: Date) -> Priority {
         Priority::High
     } else {
         Priority::Normal
+    }
+}
+
+impl PatientSettings {
+    /// The patient's priority for a slot on `date` ([`priority`]).
+    pub fn priority_on(&self, date: Date) -> Priority {
+        priority(self.risk, *self.birthday.expose(), date)
     }
 }
 

@@ -13,8 +13,8 @@ use super::config::ScheduleConfig;
 use super::pacer::Pacer;
 use super::plan::{plan_day, PatientSettings};
 use super::state::{CallState, Finish, NextStep};
+use crate::domain::PatientId;
 use crate::report::date::{Date, LocalTime, Slot};
-use crate::store::PatientId;
 
 pub(super) const SECOND: Duration = Duration::from_secs(1);
 pub(super) const MINUTE: Duration = Duration::from_secs(60);
@@ -76,9 +76,8 @@ impl Sim {
     pub fn plan(&mut self, date: Date) {
         let mut patients: Vec<PatientSettings> = self.world.patients.values().cloned().collect();
         patients.sort_by_key(|p| p.id);
-        for call in plan_day(self.pacer.config(), &patients, date) {
-            self.states.push(CallState::new(call, &self.pacer));
-        }
+        let calls = plan_day(self.pacer.config(), &patients, date);
+        self.states.extend(self.pacer.planned_states(&calls));
     }
 
     pub fn at(&mut self, t: SystemTime, hook: impl FnOnce(&mut World) + 'static) {
@@ -228,7 +227,7 @@ fn earliest(a: Option<SystemTime>, b: Option<SystemTime>) -> Option<SystemTime> 
 mod tests {
     use super::super::plan::tests::patient;
     use super::*;
-    use crate::sip::outcome::Disposition;
+    use crate::domain::Disposition;
 
     pub(in super::super) fn local(c: &ScheduleConfig, date: &str, time: &str) -> SystemTime {
         c.instant(date.parse().unwrap(), time.parse().unwrap())

@@ -1,7 +1,9 @@
 //! A slot call's state between decisions, and how it finishes.
 //!
-//! The store keeps one [`CallState`] per planned call; the pacer reads them and decides, and
-//! the runtime changes them only through [`CallState::start`] and [`CallState::apply`].
+//! A [`CallState`] is a slot call as the pacer sees it (the store keeps its attempts as
+//! domain [`crate::domain::Attempt`]s; [`Pacer::states_from_rows`] reads them back); the
+//! pacer reads them and decides, and callers change them only through [`CallState::start`]
+//! and [`CallState::apply`].
 
 use std::time::SystemTime;
 
@@ -37,42 +39,7 @@ pub enum Phase {
     Finished(Finish),
 }
 
-/// Why a slot call has no further attempt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Finish {
-    /// The patient completed the report on this call.
-    Completed,
-    /// Stopped on purpose; see the reason.
-    Cancelled(CancelReason),
-    /// Every attempt the window allowed was made and none completed (a non-reporter).
-    Unreached,
-    /// The window closed with an attempt still due that never started: backlog, shown to staff.
-    Missed(MissReason),
-}
-
-/// Why remaining attempts were cancelled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum CancelReason {
-    /// A complete report arrived on another channel at or after the slot instant.
-    ReportReceived,
-    /// The slot date is outside the observation period (observation ended).
-    ObservationEnded,
-    /// Automatic calling was turned off for the patient.
-    AutoCallOff,
-    /// The call time or the call period no longer includes this slot.
-    NoLongerScheduled,
-    /// The number was reported as a wrong number; no call goes to it again.
-    WrongNumber,
-}
-
-/// Why an attempt that was due never started.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum MissReason {
-    /// No free channel before the window closed.
-    Capacity,
-    /// Quiet hours lasted until the window closed.
-    QuietHours,
-}
+pub use crate::domain::{CancelReason, Finish, MissReason};
 
 /// What follows an attempt or an event, to be stored with [`CallState::apply`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,7 +57,9 @@ pub enum NextStep {
 }
 
 impl CallState {
-    /// A planned call before its first attempt, due at the slot instant + the first offset.
+    /// A planned call before its first attempt, due at the slot instant + the first offset
+    /// (the first call of its slot's spread; a whole slot is planned with
+    /// [`Pacer::planned_states`], which spreads the due times as the store's plan does).
     pub fn new(call: SlotCall, pacer: &Pacer) -> CallState {
         let first = pacer.config().attempt_offsets().first().copied();
         CallState {
@@ -123,46 +92,11 @@ impl CallState {
     }
 }
 
-impl Finish {
-    /// The finish a stored label names (the inverse of [`Finish::label`]).
-    pub fn from_label(label: &str) -> Option<Finish> {
-        let all = [
-            Finish::Completed,
-            Finish::Cancelled(CancelReason::ReportReceived),
-            Finish::Cancelled(CancelReason::ObservationEnded),
-            Finish::Cancelled(CancelReason::AutoCallOff),
-            Finish::Cancelled(CancelReason::NoLongerScheduled),
-            Finish::Cancelled(CancelReason::WrongNumber),
-            Finish::Unreached,
-            Finish::Missed(MissReason::Capacity),
-            Finish::Missed(MissReason::QuietHours),
-        ];
-        all.into_iter().find(|f| f.label() == label)
-    }
-
-    /// The label used in metrics and call records (`completed`, `cancelled_report_received`,
-    /// `unreached`, `missed_capacity`, …).
-    pub fn label(self) -> &'static str {
-        match self {
-            Finish::Completed => "completed",
-            Finish::Cancelled(CancelReason::ReportReceived) => "cancelled_report_received",
-            Finish::Cancelled(CancelReason::ObservationEnded) => "cancelled_observation_ended",
-            Finish::Cancelled(CancelReason::AutoCallOff) => "cancelled_auto_call_off",
-            Finish::Cancelled(CancelReason::NoLongerScheduled) => "cancelled_not_scheduled",
-            Finish::Cancelled(CancelReason::WrongNumber) => "cancelled_wrong_number",
-            Finish::Unreached => "unreached",
-            Finish::Missed(MissReason::Capacity) => "missed_capacity",
-            Finish::Missed(MissReason::QuietHours) => "missed_quiet_hours",
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::config::ScheduleConfig;
     use super::super::plan::{plan_day, tests::patient};
     use super::*;
-    use std::collections::HashSet;
     use std::time::Duration;
 
     #[test]
@@ -185,27 +119,5 @@ mod tests {
         let wrong = Finish::Cancelled(CancelReason::WrongNumber);
         assert_eq!(s.phase, Phase::Finished(wrong));
         assert!(!s.is_waiting());
-    }
-
-    #[test]
-    fn finish_labels_are_distinct() {
-        use CancelReason::*;
-        let all = [
-            Finish::Completed,
-            Finish::Cancelled(ReportReceived),
-            Finish::Cancelled(ObservationEnded),
-            Finish::Cancelled(AutoCallOff),
-            Finish::Cancelled(NoLongerScheduled),
-            Finish::Cancelled(WrongNumber),
-            Finish::Unreached,
-            Finish::Missed(MissReason::Capacity),
-            Finish::Missed(MissReason::QuietHours),
-        ];
-        let labels: HashSet<&str> = all.iter().map(|f| f.label()).collect();
-        assert_eq!(labels.len(), all.len());
-        for f in all {
-            assert_eq!(Finish::from_label(f.label()), Some(f));
-        }
-        assert_eq!(Finish::from_label("busy"), None);
     }
 }

@@ -146,17 +146,15 @@ fn ids(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| s.to_string()).collect()
 }
 
-const SYMPTOMS: [&str; 9] = [
-    "face",
-    "cough",
-    "breath",
-    "fatigue",
-    "nausea",
-    "diarrhea",
-    "conscious",
-    "eating",
-    "urine",
-];
+/// The symptom fields, from the one list of report fields.
+fn symptoms() -> Vec<&'static str> {
+    use crate::domain::{FieldKind, ReportField};
+    ReportField::ALL
+        .into_iter()
+        .filter(|f| f.kind() == FieldKind::Symptom)
+        .map(ReportField::name)
+        .collect()
+}
 
 /// Answers every question from the temperature prompt on (which must be playing): 38.4 °C
 /// (red), SpO2 97, "no" to every symptom and to the callback.
@@ -190,7 +188,7 @@ fn answer_all_questions(sim: &mut Sim) {
     sim.done();
     sim.keys("1");
     assert_eq!(sim.answers(), [("spo2".into(), "97".into(), "red".into())]);
-    for (i, field) in SYMPTOMS.iter().enumerate() {
+    for (i, field) in symptoms().into_iter().enumerate() {
         let prompt = format!("q_{field}");
         assert_eq!(sim.played(), ids(&[&prompt, "keys_yes_no_unknown"]));
         sim.done();

@@ -14,11 +14,7 @@ use crate::pii::Redacted;
 use crate::report::date::from_epoch_millis;
 use crate::report::{Channel, Flag};
 
-use super::{corrupt, millis, BeginWrite, ReportId, Store, StoreError};
-
-/// An alert's row id (also the receiver's idempotency key).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct AlertId(pub i64);
+use super::{corrupt, millis, AlertId, BeginWrite, ReportId, Store, StoreError};
 
 /// Where an alert stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use sqlx::Row;
 
-use crate::lang::Language;
+use crate::domain::{Attempt, AttemptId, AttemptOutcome, AttemptState, Claim, Finish, Priority};
 use crate::pii::Redacted;
 use crate::report::date::from_epoch_millis;
 use crate::report::Slot;
@@ -15,57 +15,17 @@ use crate::report::Slot;
 use super::reports::decode_slot;
 use super::{millis, BeginWrite, PatientId, Store, StoreError};
 
-/// An attempt's row id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct AttemptId(pub i64);
+/// The `call_attempts` columns of the plan, which [`decode_planned`] reads: what a claim
+/// returns (the claim itself says the state).
+const PLAN_COLUMNS: &str =
+    "id, patient_id, CAST(slot_date AS TEXT) AS slot_date, slot_time, attempt, due_at, \
+     window_end, slot_at, priority, manual";
 
-/// An attempt the planner wants made.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewAttempt {
-    /// Who to call.
-    pub patient: PatientId,
-    /// The slot it belongs to.
-    pub slot: Slot,
-    /// 1 for the first call of the slot, 2 and 3 for retries.
-    pub attempt: u32,
-    /// Not before this instant.
-    pub due_at: SystemTime,
-    /// Not after this instant (the slot's window).
-    pub window_end: SystemTime,
-    /// Higher first.
-    pub priority: i32,
-    /// The slot instant: a report at or after it cancels what is left of the slot.
-    pub slot_at: SystemTime,
-    /// A call staff asked for (`calls now`): one attempt, never retried.
-    pub manual: bool,
-}
-
-/// An attempt this node now holds, with what it needs to dial.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClaimedAttempt {
-    /// The attempt.
-    pub id: AttemptId,
-    /// Who to call.
-    pub patient: PatientId,
-    /// The patient's registered number (the only number carecall ever dials).
-    pub phone: Redacted<String>,
-    /// The call language.
-    pub language: Language,
-    /// The slot.
-    pub slot: Slot,
-    /// The attempt number.
-    pub attempt: u32,
-    /// When it was due.
-    pub due_at: SystemTime,
-    /// No attempt of the slot starts at or after this instant.
-    pub window_end: SystemTime,
-    /// The slot instant.
-    pub slot_at: SystemTime,
-    /// Its priority.
-    pub priority: i32,
-    /// A call staff asked for: never retried.
-    pub manual: bool,
-}
+/// Every `call_attempts` column [`decode_attempt`] reads: the plan and the state.
+pub(super) const ATTEMPT_COLUMNS: &str =
+    "id, patient_id, CAST(slot_date AS TEXT) AS slot_date, slot_time, attempt, due_at, \
+     window_end, slot_at, priority, manual, state, claimed_by, lease_until, outcome, call_id, \
+     finished_at";
 
 /// `INSERT … VALUES (…), … ON CONFLICT DO NOTHING` for `n` attempts, each bound with
 /// [`bind_attempt`]; an attempt already stored (same patient, slot and number) is left as is.
@@ -85,10 +45,11 @@ pub(super) fn insert_attempts_sql(n: usize) -> String {
 }
 
 /// Binds the nine values of one attempt, in [`insert_attempts_sql`]'s column order, after the
-/// parameters already bound (several attempts go into one multi-row insert this way).
+/// parameters already bound (several attempts go into one multi-row insert this way). The
+/// attempt's state is not written: a new attempt is `pending`.
 pub(super) fn bind_attempt<'q, DB>(
     query: sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>,
-    a: &NewAttempt,
+    a: &Attempt,
 ) -> Result<sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>, StoreError>
 where
     DB: sqlx::Database,
@@ -100,34 +61,40 @@ where
         .bind(a.patient.0)
         .bind(a.slot.date.to_string())
         .bind(a.slot.time.to_string())
-        .bind(i64::from(a.attempt))
+        .bind(i64::from(a.number))
         .bind(millis(a.due_at)?)
         .bind(millis(a.window_end)?)
-        .bind(i64::from(a.priority))
+        .bind(i64::from(a.rank()))
         .bind(millis(a.slot_at)?)
         .bind(a.manual))
 }
 
+/// The claim of one kind of due attempt: lease-expired takeovers or due pending ones. The
+/// order mirrors `schedule::claim_order` (checked against it on both backends by
+/// `tests/common_store/claim_order_cases.rs`); the pending order is the partial index
+/// `call_attempts_start_order` of migration 0008.
 const CLAIM: &str =
     "UPDATE call_attempts SET state = 'claimed', claimed_by = $1, lease_until = $2 \
      WHERE id IN (SELECT id FROM call_attempts \
        WHERE {which} AND window_end > $3 \
        ORDER BY {order} LIMIT $4 {lock}) \
-     RETURNING id, patient_id, CAST(slot_date AS TEXT) AS slot_date, slot_time, attempt, \
-       due_at, window_end, slot_at, priority, manual";
+     RETURNING {columns}";
+
+/// Pending attempts start in this order: higher rank, earlier due, lower patient, lower id.
+pub(super) const PENDING_ORDER: &str = "priority DESC, due_at, patient_id, id";
+/// Attempts whose lease ran out are taken over oldest lease first.
+pub(super) const EXPIRED_ORDER: &str = "lease_until, id";
 
 fn claim_sql(postgres: bool, expired: bool) -> String {
     let (which, order) = if expired {
-        ("state = 'claimed' AND lease_until < $3", "lease_until")
+        ("state = 'claimed' AND lease_until < $3", EXPIRED_ORDER)
     } else {
-        (
-            "state = 'pending' AND due_at <= $3",
-            "priority DESC, due_at, id",
-        )
+        ("state = 'pending' AND due_at <= $3", PENDING_ORDER)
     };
     CLAIM
         .replace("{which}", which)
         .replace("{order}", order)
+        .replace("{columns}", PLAN_COLUMNS)
         .replace(
             "{lock}",
             if postgres {
@@ -138,10 +105,17 @@ fn claim_sql(postgres: bool, expired: bool) -> String {
         )
 }
 
+/// The dial order within one claim: takeovers first, then the rest, each group by rank
+/// (higher first), due time, patient and id (RETURNING keeps no order of its own).
+fn start_key(c: &Claim) -> (std::cmp::Reverse<i32>, SystemTime, PatientId, AttemptId) {
+    let a = &c.attempt;
+    (std::cmp::Reverse(a.rank()), a.due_at, a.patient, c.id)
+}
+
 impl Store {
-    /// Records planned attempts; one already recorded (same patient, slot and number) is left
+    /// Records planned attempts as `pending` (their `state` is not read); one already recorded (same patient, slot and number) is left
     /// as it is. Returns how many were new.
-    pub async fn enqueue_attempts(&self, attempts: &[NewAttempt]) -> Result<u64, StoreError> {
+    pub async fn enqueue_attempts(&self, attempts: &[Attempt]) -> Result<u64, StoreError> {
         let mut inserted = 0;
         on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
@@ -157,16 +131,18 @@ impl Store {
         Ok(inserted)
     }
 
-    /// Claims up to `limit` due attempts for `node` until `now + lease`, highest priority
-    /// first: pending ones that are due, and claimed ones whose lease has run out. Attempts
-    /// whose window has closed are never claimed.
+    /// Claims up to `limit` due attempts for `node` until `now + lease`: first claimed ones
+    /// whose lease has run out (oldest lease first), then pending ones that are due, in start
+    /// order (higher rank, earlier due, lower patient id, lower attempt id). Attempts whose
+    /// window has closed are never claimed. Returned in dial order: takeovers, then the rest,
+    /// each in start order. This is the SQL of `schedule::claim_order`.
     pub async fn claim_due_attempts(
         &self,
         node: &str,
         now: SystemTime,
         lease: Duration,
         limit: u32,
-    ) -> Result<Vec<ClaimedAttempt>, StoreError> {
+    ) -> Result<Vec<Claim>, StoreError> {
         let at = millis(now)?;
         let until = millis(now + lease)?;
         let postgres = matches!(self.backend, super::Backend::Postgres(_));
@@ -175,7 +151,8 @@ impl Store {
         on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
             let mut rows = Vec::new();
-            for sql in &queries {
+            let mut takeovers = 0;
+            for (i, sql) in queries.iter().enumerate() {
                 let left = i64::from(limit) - rows.len() as i64;
                 if left <= 0 {
                     break;
@@ -189,47 +166,45 @@ impl Store {
                         .fetch_all(&mut *tx)
                         .await?,
                 );
+                if i == 0 {
+                    takeovers = rows.len();
+                }
             }
             for row in rows {
-                let patient: i64 = row.try_get("patient_id")?;
+                let id = AttemptId(row.try_get("id")?);
+                let held = AttemptState::Claimed {
+                    node: node.to_string(),
+                    lease_until: from_epoch_millis(until),
+                };
+                let attempt = decode_planned(&row, held)?;
                 let who = sqlx::query("SELECT phone, language FROM patients WHERE id = $1")
-                    .bind(patient)
+                    .bind(attempt.patient.0)
                     .fetch_one(&mut *tx)
                     .await?;
                 let language: String = who.try_get("language")?;
-                let slot = decode_slot(row.try_get("slot_date")?, row.try_get("slot_time")?, "call_attempts")?
-                    .ok_or(StoreError::Corrupt { table: "call_attempts", column: "slot_date" })?;
-                claimed.push(ClaimedAttempt {
-                    id: AttemptId(row.try_get("id")?),
-                    patient: PatientId(patient),
+                claimed.push(Claim {
+                    id,
+                    attempt,
                     phone: Redacted::new(who.try_get("phone")?),
                     language: language
                         .parse()
                         .map_err(|_| StoreError::Corrupt { table: "patients", column: "language" })?,
-                    slot,
-                    attempt: u32::try_from(row.try_get::<i64, _>("attempt")?)
-                        .map_err(|_| StoreError::Corrupt { table: "call_attempts", column: "attempt" })?,
-                    due_at: from_epoch_millis(row.try_get("due_at")?),
-                    window_end: from_epoch_millis(row.try_get("window_end")?),
-                    slot_at: from_epoch_millis(row.try_get("slot_at")?),
-                    priority: i32::try_from(row.try_get::<i64, _>("priority")?)
-                        .map_err(|_| StoreError::Corrupt { table: "call_attempts", column: "priority" })?,
-                    manual: row.try_get("manual")?,
                 });
             }
             tx.commit().await?;
+            claimed[..takeovers].sort_by_key(start_key);
+            claimed[takeovers..].sort_by_key(start_key);
         });
-        claimed.sort_by_key(|c| (std::cmp::Reverse(c.priority), c.due_at, c.id));
         Ok(claimed)
     }
 
-    /// Marks an attempt this node holds as done with `outcome` (a disposition label). Returns
-    /// false when the node no longer holds it (its lease ran out and another node took it).
+    /// Marks an attempt this node holds as done with `outcome`. Returns false when the node
+    /// no longer holds it (its lease ran out and another node took it).
     pub async fn finish_attempt(
         &self,
         id: AttemptId,
         node: &str,
-        outcome: &str,
+        outcome: AttemptOutcome,
         call_id: Option<&str>,
         now: SystemTime,
     ) -> Result<bool, StoreError> {
@@ -239,7 +214,7 @@ impl Store {
                 "UPDATE call_attempts SET state = 'done', outcome = $1, call_id = $2, finished_at = $3 \
                  WHERE id = $4 AND state = 'claimed' AND claimed_by = $5",
             )
-            .bind(outcome)
+            .bind(outcome.label())
             .bind(call_id)
             .bind(at)
             .bind(id.0)
@@ -252,24 +227,110 @@ impl Store {
     }
 
     /// Cancels a patient's attempts of `slot` that have not started (a report arrived, calls
-    /// were turned off). Returns how many were cancelled.
+    /// were turned off) with `why` as their outcome. Returns how many were cancelled.
     pub async fn cancel_pending_attempts(
         &self,
         patient: PatientId,
         slot: Slot,
+        why: Finish,
+        now: SystemTime,
     ) -> Result<u64, StoreError> {
+        let at = millis(now)?;
         let cancelled = on_pool!(self, pool => {
             sqlx::query(
-                "UPDATE call_attempts SET state = 'cancelled' \
+                "UPDATE call_attempts SET state = 'cancelled', outcome = $4, finished_at = $5 \
                  WHERE patient_id = $1 AND slot_date = date($2) AND slot_time = $3 AND state = 'pending'",
             )
             .bind(patient.0)
             .bind(slot.date.to_string())
             .bind(slot.time.to_string())
+            .bind(why.label())
+            .bind(at)
             .execute(pool)
             .await?
             .rows_affected()
         });
         Ok(cancelled)
     }
+}
+
+/// A `call_attempts` row (the columns of [`ATTEMPT_COLUMNS`]) as the domain's attempt. A
+/// state whose columns do not fit it (a claim without a node or lease, an outcome label that
+/// names nothing) is [`StoreError::Corrupt`].
+pub(super) fn decode_attempt<R>(row: &R) -> Result<Attempt, StoreError>
+where
+    R: Row,
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<i64>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<String>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> bool: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    let bad = |column| super::corrupt("call_attempts", column);
+    let node: Option<String> = row.try_get("claimed_by")?;
+    let outcome: Option<String> = row.try_get("outcome")?;
+    let finished_at = row
+        .try_get::<Option<i64>, _>("finished_at")?
+        .map(from_epoch_millis);
+    let state = match row.try_get::<String, _>("state")?.as_str() {
+        "pending" => AttemptState::Pending,
+        "claimed" => AttemptState::Claimed {
+            node: node.ok_or(bad("claimed_by"))?,
+            lease_until: from_epoch_millis(
+                row.try_get::<Option<i64>, _>("lease_until")?
+                    .ok_or(bad("lease_until"))?,
+            ),
+        },
+        "done" => AttemptState::Done {
+            node: node.ok_or(bad("claimed_by"))?,
+            outcome: outcome
+                .as_deref()
+                .and_then(AttemptOutcome::from_label)
+                .ok_or(bad("outcome"))?,
+            call_id: row.try_get("call_id")?,
+            finished_at: finished_at.ok_or(bad("finished_at"))?,
+        },
+        "cancelled" => AttemptState::Cancelled {
+            finish: outcome
+                .as_deref()
+                .and_then(Finish::from_label)
+                .ok_or(bad("outcome"))?,
+            node,
+            finished_at: finished_at.ok_or(bad("finished_at"))?,
+        },
+        _ => return Err(bad("state")),
+    };
+    decode_planned(row, state)
+}
+
+/// The plan columns of a `call_attempts` row ([`PLAN_COLUMNS`]) as an attempt in `state`.
+fn decode_planned<R>(row: &R, state: AttemptState) -> Result<Attempt, StoreError>
+where
+    R: Row,
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<String>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> bool: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    let bad = |column| super::corrupt("call_attempts", column);
+    let slot = decode_slot(
+        row.try_get("slot_date")?,
+        row.try_get("slot_time")?,
+        "call_attempts",
+    )?
+    .ok_or(bad("slot_date"))?;
+    let rank = i32::try_from(row.try_get::<i64, _>("priority")?).map_err(|_| bad("priority"))?;
+    Ok(Attempt {
+        patient: PatientId(row.try_get("patient_id")?),
+        slot,
+        number: u32::try_from(row.try_get::<i64, _>("attempt")?).map_err(|_| bad("attempt"))?,
+        due_at: from_epoch_millis(row.try_get("due_at")?),
+        window_end: from_epoch_millis(row.try_get("window_end")?),
+        slot_at: from_epoch_millis(row.try_get("slot_at")?),
+        priority: Priority::from_rank(rank),
+        manual: row.try_get("manual")?,
+        state,
+    })
 }

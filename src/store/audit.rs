@@ -11,7 +11,7 @@ use sqlx::Row;
 use crate::pii::Redacted;
 use crate::report::date::from_epoch_millis;
 
-use super::staff::StaffId;
+use super::StaffId;
 use super::{millis, BeginWrite, PatientId, Store, StoreError};
 
 /// Rows per multi-row INSERT (6 values each).

@@ -7,11 +7,10 @@ use std::time::SystemTime;
 
 use sqlx::Row;
 
-use crate::call::Direction;
+use crate::domain::{Direction, Disposition};
 use crate::pii::Redacted;
 use crate::report::date::from_epoch_millis;
 use crate::report::Slot;
-use crate::sip::outcome::Disposition;
 
 use super::reports::{decode_slot, split_slot};
 use super::{millis, Store, StoreError};

@@ -38,6 +38,7 @@ use sqlx::Transaction;
 use crate::report::date::epoch_millis;
 use crate::report::FlagRules;
 
+pub use crate::domain::{AlertId, AttemptId, CentreId, PatientId, ReportId, StaffId};
 pub use crate::report::{AnswerValue, Channel, Symptom};
 
 /// Runs `$body` with `$pool` bound to the concrete pool of the store's backend.
@@ -58,6 +59,7 @@ mod error;
 mod identify;
 mod import;
 mod journal;
+mod listings;
 mod login_failures;
 mod patients;
 mod patients_api;
@@ -66,8 +68,8 @@ mod schedule;
 mod staff;
 mod staff_reports;
 
-pub use alerts::{AlertId, AlertRecord, AlertStatus, AttemptResult, DeliveryAttempt, DueAlert};
-pub use attempts::{AttemptId, ClaimedAttempt, NewAttempt};
+pub use crate::domain::{Attempt, AttemptState, Claim};
+pub use alerts::{AlertRecord, AlertStatus, AttemptResult, DeliveryAttempt, DueAlert};
 pub use audit::{Actor, AuditFilter, AuditRow};
 pub use calls::CallRecord;
 pub use error::{FieldProblem, ImportError, StoreError};
@@ -77,16 +79,17 @@ pub use journal::{
     Entry as JournalEntry, Journal, JournalError, ReportRef, JOURNAL_APPENDS, JOURNAL_REJECTED,
     JOURNAL_REPLAYED, JOURNAL_UNREADABLE,
 };
+pub use listings::AttemptRow;
 pub use login_failures::{LoginAttempt, RecentFailures};
 pub use patients::ImportSummary;
 pub use patients_api::{
     write_patients_csv, PatientFields, PatientFilter, PatientRecord, PatientWriteError,
     ScopedImportError,
 };
-pub use schedule::{AttemptRow, PatientState};
+pub use schedule::PatientState;
 pub use staff::{
-    Centre, CentreId, CentreScope, NewStaff, Role, Session, SessionKind, StaffAccount, StaffChange,
-    StaffError, StaffId,
+    Centre, CentreScope, NewStaff, Role, Session, SessionKind, StaffAccount, StaffChange,
+    StaffError,
 };
 pub use staff_reports::{Day, DayRow, Reading};
 
@@ -94,14 +97,6 @@ pub(crate) use import::normalise_phone;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
-
-/// A patient's row id in the store.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct PatientId(pub i64);
-
-/// A report's row id in the store.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ReportId(pub i64);
 
 /// Store settings that come from configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -301,4 +296,58 @@ pub(crate) fn millis(t: SystemTime) -> Result<i64, StoreError> {
 pub(crate) fn millis_before(t: SystemTime, d: Duration) -> Result<i64, StoreError> {
     let d = i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
     Ok(millis(t)?.saturating_sub(d))
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every source file of the store, for the dependency check.
+    const SOURCES: [(&str, &str); 17] = [
+        ("mod.rs", include_str!("mod.rs")),
+        ("alerts.rs", include_str!("alerts.rs")),
+        ("attempts.rs", include_str!("attempts.rs")),
+        ("audit.rs", include_str!("audit.rs")),
+        ("calls.rs", include_str!("calls.rs")),
+        ("error.rs", include_str!("error.rs")),
+        ("identify.rs", include_str!("identify.rs")),
+        ("import.rs", include_str!("import.rs")),
+        ("journal.rs", include_str!("journal.rs")),
+        ("listings.rs", include_str!("listings.rs")),
+        ("login_failures.rs", include_str!("login_failures.rs")),
+        ("patients.rs", include_str!("patients.rs")),
+        ("patients_api.rs", include_str!("patients_api.rs")),
+        ("reports.rs", include_str!("reports.rs")),
+        ("schedule.rs", include_str!("schedule.rs")),
+        ("staff.rs", include_str!("staff.rs")),
+        ("staff_reports.rs", include_str!("staff_reports.rs")),
+    ];
+
+    #[test]
+    fn the_store_maps_rows_to_domain_types_and_names_no_call_sip_or_schedule_module() {
+        let listed = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/src/store"))
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .path()
+                    .extension()
+                    .is_some_and(|x| x == "rs")
+            })
+            .count();
+        assert_eq!(
+            listed,
+            SOURCES.len(),
+            "a store file is missing from SOURCES"
+        );
+        for (file, text) in SOURCES {
+            for module in ["call", "sip", "schedule"] {
+                let path = format!("crate::{module}::");
+                let import = format!("crate::{module}::{{");
+                let code = text.split("#[cfg(test)]\nmod tests").next().unwrap_or(text);
+                assert!(
+                    !code.contains(&path) && !code.contains(&import),
+                    "store/{file} names crate::{module}"
+                );
+            }
+        }
+    }
 }

@@ -18,7 +18,8 @@ use crate::report::date::{from_epoch_millis, Date, LocalTime};
 
 use super::error::ImportError;
 use super::import::{parse_patients, COLUMNS, OPTIONAL_COLUMNS};
-use super::staff::{is_unique, Centre, CentreId, CentreScope};
+use super::staff::{is_unique, Centre, CentreScope};
+use super::CentreId;
 use super::{BeginWrite, ImportSummary, PatientId, Store, StoreError};
 
 /// A patient with everything staff see and edit.

@@ -6,6 +6,7 @@ use std::time::SystemTime;
 
 use sqlx::Row;
 
+use crate::domain::FieldKind;
 use crate::pii::Redacted;
 use crate::report::date::from_epoch_millis;
 use crate::report::export::sort_answers;
@@ -285,13 +286,25 @@ pub(crate) fn decode(
     num: Option<i64>,
     text: Option<String>,
 ) -> Result<AnswerValue, StoreError> {
-    let value = match (kind.as_str(), num, text.as_deref()) {
-        ("temperature", Some(n), None) => u16::try_from(n).ok().map(AnswerValue::TemperatureTenths),
-        ("spo2", None, None) => Some(AnswerValue::Spo2(None)),
-        ("spo2", Some(n), None) => u8::try_from(n).ok().map(|s| AnswerValue::Spo2(Some(s))),
-        ("symptom", None, Some(t)) => Symptom::from_label(t).map(AnswerValue::Symptom),
-        ("yes_no", Some(n @ (0 | 1)), None) => Some(AnswerValue::YesNo(n == 1)),
-        ("unanswered", None, None) => Some(AnswerValue::Unanswered),
+    if kind == AnswerValue::Unanswered.kind() {
+        return match (num, text) {
+            (None, None) => Ok(AnswerValue::Unanswered),
+            _ => Err(corrupt("answers", "value_kind")),
+        };
+    }
+    let kind = FieldKind::ALL.into_iter().find(|k| k.label() == kind);
+    let value = match (kind, num, text.as_deref()) {
+        (Some(FieldKind::Temperature), Some(n), None) => {
+            u16::try_from(n).ok().map(AnswerValue::TemperatureTenths)
+        }
+        (Some(FieldKind::Spo2), None, None) => Some(AnswerValue::Spo2(None)),
+        (Some(FieldKind::Spo2), Some(n), None) => {
+            u8::try_from(n).ok().map(|s| AnswerValue::Spo2(Some(s)))
+        }
+        (Some(FieldKind::Symptom), None, Some(t)) => {
+            Symptom::from_label(t).map(AnswerValue::Symptom)
+        }
+        (Some(FieldKind::YesNo), Some(n @ (0 | 1)), None) => Some(AnswerValue::YesNo(n == 1)),
         _ => None,
     };
     value.ok_or(corrupt("answers", "value_kind"))

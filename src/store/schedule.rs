@@ -1,26 +1,27 @@
 //! The automatic-call side of the store: the patients the planner reads, each slot planned
 //! once across nodes, what an attempt's end changes (retry, blocked number), cancellations,
-//! lease renewal, the sweep of attempts whose window closed, calls staff ask for, and the
-//! attempt listings behind `calls plan` and the staff page.
+//! lease renewal, the sweep of attempts whose window closed, and calls staff ask for (the
+//! listings are in `listings.rs`).
 //!
-//! Attempt states: `pending` (waiting for its due time), `claimed` (a node holds it),
-//! `done` (dialled; `outcome` says how it ended) and `cancelled` (never dialled; `outcome`
-//! says why, as `schedule::Finish::label`: `cancelled_report_received`,
-//! `cancelled_auto_call_off`, `cancelled_observation_ended`, `cancelled_not_scheduled`,
-//! `cancelled_wrong_number`, `unreached`, `missed_capacity`, `missed_quiet_hours`).
+//! Attempt states, read back as [`crate::domain::AttemptState`]: `pending` (waiting for its
+//! due time), `claimed` (a node holds it), `done` (dialled; `outcome` says how it ended, as
+//! `domain::AttemptOutcome::label`) and `cancelled` (never dialled; `outcome` says why, as
+//! `domain::Finish::label`: `cancelled_report_received`, `cancelled_auto_call_off`,
+//! `cancelled_observation_ended`, `cancelled_not_scheduled`, `cancelled_wrong_number`,
+//! `unreached`, `missed_capacity`, `missed_quiet_hours`).
 
 use std::time::{Duration, SystemTime};
 
 use sqlx::Row;
 
+use crate::domain::{Attempt, AttemptId, AttemptOutcome, Finish};
+use crate::domain::{PatientSettings, Period, RiskFactors};
 use crate::lang::Language;
 use crate::pii::Redacted;
 use crate::report::date::{from_epoch_millis, Date};
 use crate::report::Slot;
-use crate::schedule::{PatientSettings, Period, RiskFactors};
 
-use super::attempts::{bind_attempt, insert_attempts_sql, AttemptId, NewAttempt};
-use super::reports::decode_slot;
+use super::attempts::{bind_attempt, insert_attempts_sql};
 use super::{millis, BeginWrite, PatientId, Store, StoreError};
 
 /// Rows per multi-row INSERT when a slot is planned (9 values each: far below both backends'
@@ -41,46 +42,6 @@ pub struct PatientState {
     /// The call language.
     pub language: Language,
 }
-
-/// One attempt as stored, for listings.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AttemptRow {
-    /// The attempt.
-    pub id: AttemptId,
-    /// The patient.
-    pub patient: PatientId,
-    /// The patient's HER-SYS ID (personal data: shown to staff, never logged).
-    pub hersys_id: Redacted<String>,
-    /// The slot (a call staff asked for has the local minute it was asked at).
-    pub slot: Slot,
-    /// 1 for the first attempt of the slot.
-    pub attempt: u32,
-    /// When it may start.
-    pub due_at: SystemTime,
-    /// No attempt of the slot starts at or after this instant.
-    pub window_end: SystemTime,
-    /// The slot instant.
-    pub slot_at: SystemTime,
-    /// Higher first.
-    pub priority: i32,
-    /// `pending`, `claimed`, `done` or `cancelled`.
-    pub state: String,
-    /// How it ended, or why it was cancelled.
-    pub outcome: Option<String>,
-    /// The node holding it or that dialled it.
-    pub node: Option<String>,
-    /// carecall's call id of the call, when dialled.
-    pub call_id: Option<String>,
-    /// When it ended.
-    pub finished_at: Option<SystemTime>,
-    /// A call staff asked for.
-    pub manual: bool,
-}
-
-const ATTEMPT_COLUMNS: &str =
-    "a.id, a.patient_id, p.hersys_id, CAST(a.slot_date AS TEXT) AS slot_date, \
-     a.slot_time, a.attempt, a.due_at, a.window_end, a.slot_at, a.priority, a.state, a.outcome, \
-     a.claimed_by, a.call_id, a.finished_at, a.manual";
 
 const PATIENT_SETTINGS: &str =
     "SELECT id, call_times, CAST(observation_start AS TEXT) AS obs_start, \
@@ -142,7 +103,7 @@ impl Store {
         &self,
         node: &str,
         slot: Slot,
-        attempts: &[NewAttempt],
+        attempts: &[Attempt],
         now: SystemTime,
         replan_after: Duration,
     ) -> Result<Option<u64>, StoreError> {
@@ -253,7 +214,7 @@ impl Store {
         &self,
         id: AttemptId,
         node: &str,
-        reason: &str,
+        reason: Finish,
         now: SystemTime,
     ) -> Result<bool, StoreError> {
         let at = millis(now)?;
@@ -262,7 +223,7 @@ impl Store {
                 "UPDATE call_attempts SET state = 'cancelled', outcome = $1, finished_at = $2 \
                  WHERE id = $3 AND state = 'claimed' AND claimed_by = $4",
             )
-            .bind(reason)
+            .bind(reason.label())
             .bind(at)
             .bind(id.0)
             .bind(node)
@@ -280,8 +241,8 @@ impl Store {
         &self,
         id: AttemptId,
         node: &str,
-        (outcome, call_id): (&str, Option<&str>),
-        next: Option<&NewAttempt>,
+        (outcome, call_id): (AttemptOutcome, Option<&str>),
+        next: Option<&Attempt>,
         now: SystemTime,
     ) -> Result<bool, StoreError> {
         let at = millis(now)?;
@@ -291,7 +252,7 @@ impl Store {
                 "UPDATE call_attempts SET state = 'done', outcome = $1, call_id = $2, finished_at = $3 \
                  WHERE id = $4 AND state = 'claimed' AND claimed_by = $5",
             )
-            .bind(outcome)
+            .bind(outcome.label())
             .bind(call_id)
             .bind(at)
             .bind(id.0)
@@ -463,54 +424,6 @@ impl Store {
         });
         Ok(id.map(PatientId))
     }
-
-    /// One attempt, if it exists.
-    pub async fn attempt(&self, id: AttemptId) -> Result<Option<AttemptRow>, StoreError> {
-        let sql = format!(
-            "SELECT {ATTEMPT_COLUMNS} FROM call_attempts a JOIN patients p ON p.id = a.patient_id \
-             WHERE a.id = $1"
-        );
-        let mut rows = on_pool!(self, pool => {
-            let rows = sqlx::query(&sql).bind(id.0).fetch_all(pool).await?;
-            rows.iter().map(decode_attempt).collect::<Result<Vec<_>, _>>()?
-        });
-        Ok(rows.pop())
-    }
-
-    /// Every attempt of slots on `date` (local), by slot, priority and patient.
-    pub async fn attempts_on(&self, date: Date) -> Result<Vec<AttemptRow>, StoreError> {
-        let sql = format!(
-            "SELECT {ATTEMPT_COLUMNS} FROM call_attempts a JOIN patients p ON p.id = a.patient_id \
-             WHERE a.slot_date = date($1) \
-             ORDER BY a.slot_time, a.priority DESC, a.patient_id, a.attempt"
-        );
-        let rows = on_pool!(self, pool => {
-            let rows = sqlx::query(&sql).bind(date.to_string()).fetch_all(pool).await?;
-            rows.iter().map(decode_attempt).collect::<Result<Vec<_>, _>>()?
-        });
-        Ok(rows)
-    }
-
-    /// A patient's attempts, newest first, at most `limit`.
-    pub async fn patient_attempts(
-        &self,
-        patient: PatientId,
-        limit: u32,
-    ) -> Result<Vec<AttemptRow>, StoreError> {
-        let sql = format!(
-            "SELECT {ATTEMPT_COLUMNS} FROM call_attempts a JOIN patients p ON p.id = a.patient_id \
-             WHERE a.patient_id = $1 ORDER BY a.due_at DESC, a.id DESC LIMIT $2"
-        );
-        let rows = on_pool!(self, pool => {
-            let rows = sqlx::query(&sql)
-                .bind(patient.0)
-                .bind(i64::from(limit))
-                .fetch_all(pool)
-                .await?;
-            rows.iter().map(decode_attempt).collect::<Result<Vec<_>, _>>()?
-        });
-        Ok(rows)
-    }
 }
 
 fn corrupt(column: &'static str) -> StoreError {
@@ -554,43 +467,5 @@ where
         auto_call: row.try_get("auto_call")?,
         risk: RiskFactors::parse(&risk),
         birthday: Redacted::new(date("birthday")?),
-    })
-}
-
-fn decode_attempt<R>(row: &R) -> Result<AttemptRow, StoreError>
-where
-    R: Row,
-    for<'a> &'a str: sqlx::ColumnIndex<R>,
-    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> Option<i64>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> Option<String>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> bool: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-{
-    let bad = |column| super::corrupt("call_attempts", column);
-    let slot = decode_slot(
-        row.try_get("slot_date")?,
-        row.try_get("slot_time")?,
-        "call_attempts",
-    )?
-    .ok_or(bad("slot_date"))?;
-    Ok(AttemptRow {
-        id: AttemptId(row.try_get("id")?),
-        patient: PatientId(row.try_get("patient_id")?),
-        hersys_id: Redacted::new(row.try_get("hersys_id")?),
-        slot,
-        attempt: u32::try_from(row.try_get::<i64, _>("attempt")?).map_err(|_| bad("attempt"))?,
-        due_at: from_epoch_millis(row.try_get("due_at")?),
-        window_end: from_epoch_millis(row.try_get("window_end")?),
-        slot_at: from_epoch_millis(row.try_get("slot_at")?),
-        priority: i32::try_from(row.try_get::<i64, _>("priority")?).map_err(|_| bad("priority"))?,
-        state: row.try_get("state")?,
-        outcome: row.try_get("outcome")?,
-        node: row.try_get("claimed_by")?,
-        call_id: row.try_get("call_id")?,
-        finished_at: row
-            .try_get::<Option<i64>, _>("finished_at")?
-            .map(from_epoch_millis),
-        manual: row.try_get("manual")?,
     })
 }

@@ -11,15 +11,7 @@ use sqlx::Row;
 
 use crate::report::date::from_epoch_millis;
 
-use super::{millis, Store, StoreError};
-
-/// A health centre's row id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct CentreId(pub i64);
-
-/// A staff account's row id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct StaffId(pub i64);
+use super::{millis, CentreId, StaffId, Store, StoreError};
 
 /// A health centre.
 #[derive(Debug, Clone, PartialEq, Eq)]

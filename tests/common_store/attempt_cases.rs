@@ -3,8 +3,10 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use carecall::domain::{Attempt, AttemptOutcome, AttemptState, Disposition, Finish, Priority};
+use carecall::domain::{CancelReason, MissReason};
 use carecall::report::Slot;
-use carecall::store::{NewAttempt, PatientId};
+use carecall::store::PatientId;
 
 use super::{at, import_three, patient, Db};
 
@@ -15,18 +17,23 @@ fn slot() -> Slot {
     }
 }
 
-fn attempt(p: PatientId, n: u32, due: u64, priority: i32) -> NewAttempt {
-    NewAttempt {
+pub(super) fn attempt(p: PatientId, n: u32, due: u64, priority: Priority) -> Attempt {
+    Attempt {
         patient: p,
         slot: slot(),
-        attempt: n,
+        number: n,
         due_at: at(due),
         window_end: at(3600),
         priority,
         slot_at: at(0),
         manual: false,
+        state: AttemptState::Pending,
     }
 }
+
+const NORMAL: Priority = Priority::Normal;
+const HIGH: Priority = Priority::High;
+const ANSWERED: AttemptOutcome = AttemptOutcome::Completed;
 
 async fn three(db: &Db) -> [PatientId; 3] {
     import_three(&db.store).await;
@@ -40,9 +47,9 @@ async fn three(db: &Db) -> [PatientId; 3] {
 pub async fn attempts_are_claimed_once_by_priority_when_due(db: Db) {
     let [a, b, c] = three(&db).await;
     let planned = [
-        attempt(a, 1, 0, 0),
-        attempt(b, 1, 0, 5),
-        attempt(c, 1, 600, 9),
+        attempt(a, 1, 0, NORMAL),
+        attempt(b, 1, 0, HIGH),
+        attempt(c, 1, 600, HIGH),
     ];
     assert_eq!(db.store.enqueue_attempts(&planned).await.unwrap(), 3);
     assert_eq!(
@@ -58,7 +65,7 @@ pub async fn attempts_are_claimed_once_by_priority_when_due(db: Db) {
         .await
         .unwrap();
     assert_eq!(first.len(), 1);
-    assert_eq!(first[0].patient, b, "higher priority first");
+    assert_eq!(first[0].attempt.patient, b, "higher priority first");
     assert_eq!(
         first[0].phone.expose(),
         "09011110002",
@@ -70,7 +77,7 @@ pub async fn attempts_are_claimed_once_by_priority_when_due(db: Db) {
         .await
         .unwrap();
     assert_eq!(
-        rest.iter().map(|c| c.patient).collect::<Vec<_>>(),
+        rest.iter().map(|c| c.attempt.patient).collect::<Vec<_>>(),
         vec![a],
         "c is not due yet"
     );
@@ -83,7 +90,7 @@ pub async fn attempts_are_claimed_once_by_priority_when_due(db: Db) {
     for (claim, node) in [(&first[0], "node-1"), (&rest[0], "node-2")] {
         let done = db
             .store
-            .finish_attempt(claim.id, node, "answered", None, at(30));
+            .finish_attempt(claim.id, node, ANSWERED, None, at(30));
         assert!(done.await.unwrap());
     }
     let later = db
@@ -91,9 +98,12 @@ pub async fn attempts_are_claimed_once_by_priority_when_due(db: Db) {
         .claim_due_attempts("node-2", at(601), lease, 10)
         .await
         .unwrap();
-    assert_eq!(later.iter().map(|c| c.patient).collect::<Vec<_>>(), vec![c]);
+    assert_eq!(
+        later.iter().map(|c| c.attempt.patient).collect::<Vec<_>>(),
+        vec![c]
+    );
     // After the window nothing is claimed.
-    let late = attempt(a, 2, 3000, 0);
+    let late = attempt(a, 2, 3000, NORMAL);
     db.store.enqueue_attempts(&[late]).await.unwrap();
     assert!(db
         .store
@@ -106,7 +116,7 @@ pub async fn attempts_are_claimed_once_by_priority_when_due(db: Db) {
 pub async fn a_dead_nodes_claims_are_taken_over_when_the_lease_runs_out(db: Db) {
     let [a, _, _] = three(&db).await;
     db.store
-        .enqueue_attempts(&[attempt(a, 1, 0, 0)])
+        .enqueue_attempts(&[attempt(a, 1, 0, NORMAL)])
         .await
         .unwrap();
     let lease = Duration::from_secs(60);
@@ -135,14 +145,14 @@ pub async fn a_dead_nodes_claims_are_taken_over_when_the_lease_runs_out(db: Db) 
     );
     assert!(
         !db.store
-            .finish_attempt(dead[0].id, "dead", "answered", None, at(72))
+            .finish_attempt(dead[0].id, "dead", ANSWERED, None, at(72))
             .await
             .unwrap(),
         "the dead node lost it"
     );
     assert!(db
         .store
-        .finish_attempt(taken[0].id, "alive", "answered", Some("c1"), at(72))
+        .finish_attempt(taken[0].id, "alive", ANSWERED, Some("c1"), at(72))
         .await
         .unwrap());
     assert!(
@@ -167,7 +177,7 @@ pub async fn concurrent_claims_never_share_an_attempt(db: Db) {
     let mut planned = Vec::new();
     for i in 0..60 {
         let p = patient(&db.store, &format!("2222{i:04}"), "0101").await;
-        planned.push(attempt(p, 1, 0, 0));
+        planned.push(attempt(p, 1, 0, NORMAL));
     }
     db.store.enqueue_attempts(&planned).await.unwrap();
     let lease = Duration::from_secs(300);
@@ -194,9 +204,9 @@ pub async fn pending_attempts_of_a_slot_can_be_cancelled(db: Db) {
     let [a, b, _] = three(&db).await;
     db.store
         .enqueue_attempts(&[
-            attempt(a, 1, 0, 0),
-            attempt(a, 2, 1200, 0),
-            attempt(b, 1, 0, 0),
+            attempt(a, 1, 0, NORMAL),
+            attempt(a, 2, 1200, NORMAL),
+            attempt(b, 1, 0, NORMAL),
         ])
         .await
         .unwrap();
@@ -206,22 +216,62 @@ pub async fn pending_attempts_of_a_slot_can_be_cancelled(db: Db) {
         .claim_due_attempts("n", at(1), lease, 1)
         .await
         .unwrap();
-    assert_eq!(first[0].patient, a);
+    assert_eq!(first[0].attempt.patient, a);
     let done = db
         .store
-        .finish_attempt(first[0].id, "n", "busy", None, at(2));
+        .finish_attempt(first[0].id, "n", busy(), None, at(2));
     assert!(done.await.unwrap());
+    let off = Finish::Cancelled(CancelReason::AutoCallOff);
     assert_eq!(
-        db.store.cancel_pending_attempts(a, slot()).await.unwrap(),
+        db.store
+            .cancel_pending_attempts(a, slot(), off, at(3))
+            .await
+            .unwrap(),
         1,
         "only the retry was pending"
+    );
+    let rows = db.store.attempts_on(slot().date).await.unwrap();
+    let states: Vec<(u32, AttemptState)> = rows
+        .iter()
+        .filter(|r| r.attempt.patient == a)
+        .map(|r| (r.attempt.number, r.attempt.state.clone()))
+        .collect();
+    assert_eq!(
+        states,
+        [
+            (
+                1,
+                AttemptState::Done {
+                    node: "n".into(),
+                    outcome: busy(),
+                    call_id: None,
+                    finished_at: at(2)
+                }
+            ),
+            (
+                2,
+                AttemptState::Cancelled {
+                    finish: off,
+                    node: None,
+                    finished_at: at(3)
+                }
+            ),
+        ],
+        "rows read back as typed states"
     );
     let later = db
         .store
         .claim_due_attempts("n", at(1300), lease, 10)
         .await
         .unwrap();
-    assert_eq!(later.iter().map(|c| c.patient).collect::<Vec<_>>(), vec![b]);
+    assert_eq!(
+        later.iter().map(|c| c.attempt.patient).collect::<Vec<_>>(),
+        vec![b]
+    );
+}
+
+fn busy() -> AttemptOutcome {
+    AttemptOutcome::NotAnswered(Disposition::Busy)
 }
 
 /// Runs futures concurrently on the current runtime (no extra dependency).
@@ -240,10 +290,10 @@ where
 }
 
 /// Slot 09:00 of 2025-05-01 planned for all three patients by a node.
-fn firsts(ps: &[PatientId]) -> Vec<NewAttempt> {
+fn firsts(ps: &[PatientId]) -> Vec<Attempt> {
     ps.iter()
         .enumerate()
-        .map(|(i, p)| attempt(*p, 1, 60 * i as u64, 0))
+        .map(|(i, p)| attempt(*p, 1, 60 * i as u64, NORMAL))
         .collect()
 }
 
@@ -306,7 +356,7 @@ pub async fn reports_wrong_numbers_and_closed_windows_end_waiting_attempts(db: D
         .await
         .unwrap();
     assert_eq!(claimed.len(), 1);
-    assert_eq!(claimed[0].patient, c);
+    assert_eq!(claimed[0].attempt.patient, c);
     assert!(db
         .store
         .release_attempt(claimed[0].id, "n", at(300))
@@ -320,19 +370,16 @@ pub async fn reports_wrong_numbers_and_closed_windows_end_waiting_attempts(db: D
         .is_empty());
     assert_eq!(db.store.sweep_missed_attempts(at(3600)).await.unwrap(), 1);
     let rows = db.store.attempts_on(slot().date).await.unwrap();
-    let outcome = |p: PatientId| {
-        let r = rows.iter().find(|r| r.patient == p).unwrap();
-        (r.state.clone(), r.outcome.clone().unwrap_or_default())
+    let finish = |p: PatientId| {
+        let r = rows.iter().find(|r| r.attempt.patient == p).unwrap();
+        match r.attempt.state {
+            AttemptState::Cancelled { finish, .. } => finish,
+            ref other => panic!("{other:?}"),
+        }
     };
-    assert_eq!(
-        outcome(a),
-        ("cancelled".into(), "cancelled_report_received".into())
-    );
-    assert_eq!(
-        outcome(b),
-        ("cancelled".into(), "cancelled_wrong_number".into())
-    );
-    assert_eq!(outcome(c), ("cancelled".into(), "missed_capacity".into()));
+    assert_eq!(finish(a), Finish::Cancelled(CancelReason::ReportReceived));
+    assert_eq!(finish(b), Finish::Cancelled(CancelReason::WrongNumber));
+    assert_eq!(finish(c), Finish::Missed(MissReason::Capacity));
     // Calls staff ask for in the same minute get their own attempt numbers.
     let one = db
         .store
@@ -346,9 +393,9 @@ pub async fn reports_wrong_numbers_and_closed_windows_end_waiting_attempts(db: D
         .unwrap();
     assert_ne!(one, two);
     let row = db.store.attempt(two).await.unwrap().unwrap();
-    assert!(row.manual);
+    assert!(row.attempt.manual);
     assert_eq!(
-        row.attempt, 3,
+        row.attempt.number, 3,
         "after the planned attempt 1 and the first call now"
     );
 }

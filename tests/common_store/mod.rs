@@ -6,6 +6,7 @@
 
 pub mod alert_cases;
 pub mod attempt_cases;
+pub mod claim_order_cases;
 pub mod export_cases;
 pub mod import_cases;
 pub mod journal_cases;

@@ -9,8 +9,9 @@ use std::sync::OnceLock;
 use super::{say, say_with_unit, words, Number, Unit};
 use crate::lang::Language;
 
-/// Every prompt id of the shared contract (common brief), in all eight languages.
-const PROMPT_IDS: [&str; 36] = [
+/// The prompt ids of the shared contract (common brief) other than the questions' (one per
+/// report field, [`crate::domain::ReportField::prompt_id`]), in all eight languages.
+const FIXED_PROMPT_IDS: [&str; 24] = [
     "lang_select",
     "hc_welcome",
     "hc_pulse_hint",
@@ -23,18 +24,6 @@ const PROMPT_IDS: [&str; 36] = [
     "ac_greeting",
     "ac_start_keys",
     "ac_wrong_number",
-    "q_temperature",
-    "q_spo2",
-    "q_face",
-    "q_cough",
-    "q_breath",
-    "q_fatigue",
-    "q_nausea",
-    "q_diarrhea",
-    "q_conscious",
-    "q_eating",
-    "q_urine",
-    "q_callback",
     "keys_yes_no_unknown",
     "keys_yes_no",
     "confirm_temperature",
@@ -48,6 +37,16 @@ const PROMPT_IDS: [&str; 36] = [
     "closing",
     "goodbye",
 ];
+
+/// Every prompt id of the shared contract: the fixed ones and one question prompt per field.
+fn prompt_ids() -> Vec<String> {
+    let questions = crate::domain::ReportField::ALL.map(|f| f.prompt_id());
+    FIXED_PROMPT_IDS
+        .iter()
+        .map(|id| id.to_string())
+        .chain(questions)
+        .collect()
+}
 
 /// The catalogue text of the ids `say` returns for `n`, joined the way the language writes
 /// numbers: without spaces in Japanese, Chinese, Cantonese and Korean, with spaces otherwise.
@@ -146,7 +145,7 @@ fn every_prompt_has_all_eight_languages_and_nothing_else() {
     let ids: BTreeSet<&str> = prompts.keys().map(String::as_str).collect();
     assert_eq!(
         ids,
-        PROMPT_IDS.into_iter().collect(),
+        prompt_ids().iter().map(String::as_str).collect(),
         "catalogue ids differ from the contract"
     );
     for (id, entry) in prompts {
@@ -167,8 +166,8 @@ fn every_prompt_has_all_eight_languages_and_nothing_else() {
 #[test]
 fn every_prompt_has_a_recording_in_every_language() {
     for lang in Language::ALL {
-        for id in PROMPT_IDS {
-            assert_recording(lang, id, 20);
+        for id in prompt_ids() {
+            assert_recording(lang, &id, 20);
         }
     }
 }
@@ -220,9 +219,9 @@ fn say_emits_exactly_the_listed_words() {
 #[test]
 fn no_recording_lacks_a_catalogue_entry() {
     for lang in Language::ALL {
-        let known: BTreeSet<String> = PROMPT_IDS
-            .iter()
-            .chain(words(lang))
+        let known: BTreeSet<String> = prompt_ids()
+            .into_iter()
+            .chain(words(lang).iter().map(|id| id.to_string()))
             .map(|id| format!("{id}.wav"))
             .collect();
         for entry in std::fs::read_dir(prompts_dir().join(lang.code())).unwrap() {
