@@ -1,0 +1,1 @@
+//! Whole calls through call::Session on a manual clock.
