@@ -22,6 +22,7 @@ mod record;
 mod report;
 mod session;
 mod signalling;
+mod talking;
 pub mod timers;
 
 #[cfg(test)]

@@ -14,8 +14,8 @@ use std::time::{Duration, Instant, SystemTime};
 use super::io::{CallEvent, Input, MediaAction, Output, SipAction};
 use super::record::{Leg, RecordNotes};
 use super::report::{Cx, ReportDesk, ReportSetup};
-use super::timers::{Timer, TimerTable, CLOSING_LIMIT, HANGUP_TAIL};
-use super::{CallAction, CallFlow, CallInput};
+use super::timers::{Timer, TimerTable};
+use super::{CallFlow, CallInput};
 use crate::domain::{Direction, Disposition};
 use crate::ivr::{CallOutcome, Identification};
 use crate::lang::Language;
@@ -82,15 +82,15 @@ pub struct Session {
     pub(super) phase: Phase,
     pub(super) timers: TimerTable,
     pub(super) out: VecDeque<Output>,
-    desk: ReportDesk,
+    pub(super) desk: ReportDesk,
     anchor: (Instant, SystemTime),
     pub(super) notes: RecordNotes,
     pub(super) local: Option<LocalMedia>,
     pub(super) answered: bool,
     attached: bool,
-    playing: bool,
-    last_playback_done: Option<Instant>,
-    step: String,
+    pub(super) playing: bool,
+    pub(super) last_playback_done: Option<Instant>,
+    pub(super) step: String,
     ended: Option<(Disposition, Option<u16>)>,
     flow_outcome: Option<CallOutcome>,
 }
@@ -279,99 +279,6 @@ impl Session {
     pub(super) fn attach(&mut self, negotiated: Negotiated, amd: bool) {
         self.attached = true;
         self.push_media(MediaAction::Attach { negotiated, amd });
-    }
-
-    /// The flow starts.
-    pub(super) fn start_flow(&mut self, now: Instant) {
-        self.timers.stop(Timer::AmdLimit);
-        self.phase = Phase::Talking;
-        self.run_flow(CallInput::Answered, now);
-    }
-
-    /// Gives the flow one input and carries out its actions in order.
-    pub(super) fn run_flow(&mut self, input: CallInput, now: Instant) {
-        for action in self.flow.handle(input, now) {
-            match action {
-                CallAction::Play(prompts) => {
-                    self.playing = true;
-                    self.push_media(MediaAction::Play(prompts));
-                }
-                CallAction::StopPlayback => {
-                    self.playing = false;
-                    self.push_media(MediaAction::Stop);
-                }
-                CallAction::Report(request) => self.report(request, now),
-                CallAction::Hangup => {
-                    self.note_step();
-                    return self.begin_closing(now);
-                }
-            }
-        }
-        self.note_step();
-    }
-
-    fn report(&mut self, request: crate::ivr::Action, now: Instant) {
-        use crate::ivr::Action;
-        let wall = self.wall(now);
-        match request {
-            Action::Identify {
-                hersys_id,
-                birthday,
-            } => {
-                let b = birthday.expose();
-                let mmdd = crate::pii::Redacted::new(format!("{:02}{:02}", b.month(), b.day()));
-                self.desk.identify(hersys_id, mmdd);
-            }
-            Action::StoreAnswer { question, value } => self.desk.answer(question, value, wall),
-            Action::ReportComplete => self.desk.complete(wall),
-            Action::NewReport => self.desk.new_report(),
-            Action::WrongNumber => tracing::info!("wrong number reported by the person called"),
-            Action::SetLanguage(_) | Action::Play(_) | Action::StopPlayback | Action::Hangup(_) => {
-            }
-        }
-    }
-
-    fn note_step(&mut self) {
-        let (_, _, step) = self.flow.position();
-        if !step.is_empty() && step != self.step {
-            self.step = step.clone();
-            self.out.push_back(Output::Event(CallEvent::Step(step)));
-        }
-    }
-
-    /// The playback queue ran empty.
-    pub(super) fn playback_done(&mut self, now: Instant) {
-        self.playing = false;
-        self.last_playback_done = Some(now);
-        match self.phase {
-            Phase::Talking => self.run_flow(CallInput::PlaybackDone, now),
-            Phase::Closing { .. } => {
-                self.phase = Phase::Closing { prompt_done: true };
-                self.timers.set(Timer::HangupTail, now + HANGUP_TAIL);
-            }
-            _ => {}
-        }
-    }
-
-    /// The flow hung up: the BYE waits for a queued prompt to end, then [`HANGUP_TAIL`] after
-    /// the last prompt's end, so the peer hears it whole.
-    fn begin_closing(&mut self, now: Instant) {
-        self.timers.stop(Timer::Flow);
-        if self.playing {
-            self.phase = Phase::Closing { prompt_done: false };
-            self.timers.set(Timer::HangupTail, now + CLOSING_LIMIT);
-            return;
-        }
-        match self.last_playback_done.map(|at| at + HANGUP_TAIL) {
-            Some(bye_at) if bye_at > now => {
-                self.phase = Phase::Closing { prompt_done: true };
-                self.timers.set(Timer::HangupTail, bye_at);
-            }
-            _ => {
-                self.push_sip(SipAction::Hangup);
-                self.end(Disposition::Answered, Some(200), now);
-            }
-        }
     }
 
     /// The call is over on the SIP side: the flow hears of it, media is released, the call

@@ -4,6 +4,7 @@
 
 mod inbound;
 mod outbound;
+mod store;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -354,4 +355,62 @@ pub(super) fn stored_questions(call: &Call) -> Vec<String> {
         _ => None,
     });
     answers.collect()
+}
+
+/// Rings out the answer delay, sends 200, gets the ACK.
+pub(super) fn answer(call: &mut Call) {
+    assert_eq!(call.sip_actions(), [&SipAction::Ringing]);
+    call.wait(Duration::from_millis(999));
+    assert_eq!(
+        call.sip_actions().len(),
+        1,
+        "no 200 before the answer delay"
+    );
+    call.wait(Duration::from_millis(1));
+    assert!(
+        matches!(call.sip_actions()[1], SipAction::Answer(sdp) if sdp.contains("m=audio 40000"))
+    );
+    assert!(call.played().is_empty(), "nothing plays before the ACK");
+    call.sip(SipEvent::Confirmed);
+    assert_eq!(call.events()[0], &CallEvent::Answered);
+    assert_eq!(call.played(), ["hc_welcome"]);
+}
+
+/// From the welcome to the first question: menu key, ID and birthday by the given methods.
+pub(super) fn identify(call: &mut Call, menu: DigitMethod, id: DigitMethod, birthday: DigitMethod) {
+    key_identity(call, menu, id, birthday);
+    assert_eq!(
+        call.played().last().map(String::as_str),
+        Some("q_temperature")
+    );
+}
+
+/// Menu key, ID and birthday.
+pub(super) fn key_identity(
+    call: &mut Call,
+    menu: DigitMethod,
+    id: DigitMethod,
+    birthday: DigitMethod,
+) {
+    call.play_all();
+    call.keys("1", menu);
+    call.play_all();
+    call.keys("12345678#", id);
+    call.play_all();
+    call.keys("0415", birthday);
+}
+
+/// "Recorded", no key for another person, the closing prompt, then BYE.
+pub(super) fn close(call: &mut Call) {
+    call.play_all();
+    call.wait(Duration::from_secs(8));
+    assert_eq!(call.played().last().map(String::as_str), Some("closing"));
+    assert!(call.last("bye").is_none());
+    call.wait(Duration::from_secs(2));
+    assert!(
+        call.last("bye").is_none(),
+        "no BYE while the closing prompt plays"
+    );
+    call.play_out();
+    call.wait(Duration::from_secs(1));
 }
