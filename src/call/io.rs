@@ -238,7 +238,7 @@ pub enum Output {
     /// Append to the node's journal (the store did not take it in time).
     Journal(JournalEntry),
     /// Something observable happened.
-    Event(CallEvent),
+    Event(SessionEvent),
 }
 
 /// What the SIP side must do.
@@ -291,7 +291,7 @@ pub enum MediaAction {
 
 /// Something observable about the call (no personal data).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CallEvent {
+pub enum SessionEvent {
     /// The call is answered and media flows.
     Answered,
     /// A digit arrived (its `Debug` hides the key).

@@ -30,7 +30,7 @@ mod tests;
 
 pub use dialplan_flow::DialplanFlow;
 pub use io::{
-    CallEvent, Input, MediaAction, MediaEvent, Output, SipAction, SipEvent, SipRequestId,
+    Input, MediaAction, MediaEvent, Output, SessionEvent, SipAction, SipEvent, SipRequestId,
     StoreCall, StoreRequestId, StoreValue,
 };
 pub use probe::ProbeFlow;

@@ -11,7 +11,7 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant, SystemTime};
 
-use super::io::{CallEvent, Input, MediaAction, Output, SipAction};
+use super::io::{Input, MediaAction, Output, SessionEvent, SipAction};
 use super::record::{Leg, RecordNotes};
 use super::report::{Cx, ReportDesk, ReportSetup};
 use super::timers::{Timer, TimerTable};
@@ -271,7 +271,7 @@ impl Session {
         if !self.answered {
             self.answered = true;
             self.notes.answered_at = Some(self.wall(now));
-            self.out.push_back(Output::Event(CallEvent::Answered));
+            self.out.push_back(Output::Event(SessionEvent::Answered));
         }
     }
 
@@ -306,7 +306,7 @@ impl Session {
             self.push_media(MediaAction::Release);
         }
         self.ended = Some((disposition, sip_status));
-        self.out.push_back(Output::Event(CallEvent::Ended {
+        self.out.push_back(Output::Event(SessionEvent::Ended {
             disposition,
             sip_status,
             flow: self.flow_outcome,

@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use super::io::{CallEvent, MediaAction, MediaEvent, Output, SipAction, SipEvent, SipRequestId};
+use super::io::{MediaAction, MediaEvent, Output, SessionEvent, SipAction, SipEvent, SipRequestId};
 use super::record::ended_disposition;
 use super::session::{Phase, Session};
 use super::timers::{Timer, AMD_LIMIT};
@@ -266,7 +266,8 @@ impl Session {
             return;
         }
         tracing::debug!(method = digit.method.label(), "digit");
-        self.out.push_back(Output::Event(CallEvent::Digit(digit)));
+        self.out
+            .push_back(Output::Event(SessionEvent::Digit(digit)));
         if let Phase::Talking = self.phase {
             self.run_flow(CallInput::Digit(digit), now);
         }

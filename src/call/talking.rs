@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use super::io::{CallEvent, MediaAction, Output, SipAction};
+use super::io::{MediaAction, Output, SessionEvent, SipAction};
 use super::session::{Phase, Session};
 use super::timers::{Timer, CLOSING_LIMIT, HANGUP_TAIL};
 use super::{CallAction, CallInput};
@@ -65,7 +65,7 @@ impl Session {
         let (_, _, step) = self.flow.position();
         if !step.is_empty() && step != self.step {
             self.step = step.clone();
-            self.out.push_back(Output::Event(CallEvent::Step(step)));
+            self.out.push_back(Output::Event(SessionEvent::Step(step)));
         }
     }
 

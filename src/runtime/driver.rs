@@ -13,7 +13,7 @@ use super::media::{MediaEvent as WorkerEvent, MediaSession, ReservedPort};
 use super::reports::{self, STORE_ERRORS};
 use super::{CallEvent, Shared};
 use crate::call::{
-    CallEvent as Note, Input, MediaAction, MediaEvent, Output, Session, SipAction, SipEvent,
+    Input, MediaAction, MediaEvent, Output, Session, SessionEvent as Note, SipAction, SipEvent,
     SipRequestId, StoreRequestId, StoreValue,
 };
 use crate::config::TrunkConfig;

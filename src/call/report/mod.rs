@@ -14,7 +14,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 mod settle;
 
-use super::io::{CallEvent, Output, StoreCall, StoreRequestId, StoreValue};
+use super::io::{Output, SessionEvent, StoreCall, StoreRequestId, StoreValue};
 use super::timers::{Timer, TimerTable};
 use crate::ivr::{Identification, QuestionId};
 use crate::pii::Redacted;
@@ -303,7 +303,7 @@ impl ReportDesk {
         let value = match reply {
             Ok(value) => Some(value),
             Err(e) => {
-                cx.out.push_back(Output::Event(CallEvent::StoreError));
+                cx.out.push_back(Output::Event(SessionEvent::StoreError));
                 tracing::error!(operation = label(&waiting), error = %e, "report store failed");
                 None
             }
@@ -320,7 +320,7 @@ impl ReportDesk {
                 None
             }
             (Timer::StoreWrite, Some((Some(_), waiting))) => {
-                cx.out.push_back(Output::Event(CallEvent::StoreError));
+                cx.out.push_back(Output::Event(SessionEvent::StoreError));
                 tracing::error!(
                     operation = label(&waiting),
                     "report store did not answer in time"

@@ -22,7 +22,7 @@ fn a_health_call_from_invite_to_bye_with_digits_by_each_method() {
         .events()
         .iter()
         .filter_map(|e| match e {
-            CallEvent::Digit(d) => Some(d.method),
+            SessionEvent::Digit(d) => Some(d.method),
             _ => None,
         })
         .collect();

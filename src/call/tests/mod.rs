@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use super::io::{
-    CallEvent, Input, MediaAction, MediaEvent, Output, SipAction, SipEvent, SipRequestId,
+    Input, MediaAction, MediaEvent, Output, SessionEvent, SipAction, SipEvent, SipRequestId,
     StoreCall, StoreRequestId, StoreValue,
 };
 use super::{CallFlow, DialplanFlow, Leg, Session, SessionSetup};
@@ -279,7 +279,7 @@ impl Call {
     }
 
     /// Every call event so far.
-    pub fn events(&self) -> Vec<&CallEvent> {
+    pub fn events(&self) -> Vec<&SessionEvent> {
         let events = self.log.iter().filter_map(|o| match o {
             Output::Event(e) => Some(e),
             _ => None,
@@ -290,7 +290,7 @@ impl Call {
     /// The `Ended` event's disposition and status.
     pub fn ended(&self) -> Option<(Disposition, Option<u16>)> {
         self.events().into_iter().find_map(|e| match e {
-            CallEvent::Ended {
+            SessionEvent::Ended {
                 disposition,
                 sip_status,
                 ..
@@ -372,7 +372,7 @@ pub(super) fn answer(call: &mut Call) {
     );
     assert!(call.played().is_empty(), "nothing plays before the ACK");
     call.sip(SipEvent::Confirmed);
-    assert_eq!(call.events()[0], &CallEvent::Answered);
+    assert_eq!(call.events()[0], &SessionEvent::Answered);
     assert_eq!(call.played(), ["hc_welcome"]);
 }
 

@@ -45,7 +45,7 @@ fn a_store_timeout_mid_questions_goes_to_the_journal_and_the_call_goes_on() {
         matches!(journal[0], JournalEntry::Answer { report: ReportRef::Id(7), question, .. } if question == "spo2")
     );
     assert_eq!(stored_questions(&call), ["temperature", "spo2", "face"]);
-    assert!(call.events().contains(&&CallEvent::StoreError));
+    assert!(call.events().contains(&&SessionEvent::StoreError));
     // The late reply changes nothing.
     let before = call.log.len();
     call.input(Input::Store {
@@ -144,5 +144,5 @@ fn an_answer_the_store_refuses_goes_to_the_journal() {
             ..
         }]
     ));
-    assert!(call.events().contains(&&CallEvent::StoreError));
+    assert!(call.events().contains(&&SessionEvent::StoreError));
 }
