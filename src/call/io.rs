@@ -87,8 +87,8 @@ pub enum SipEvent {
         request: SipRequestId,
         /// Its Content-Type.
         content_type: String,
-        /// Its body.
-        body: Vec<u8>,
+        /// Its body (a digit: personal data).
+        body: Redacted<Vec<u8>>,
     },
     /// A re-INVITE (hold, unhold, new address; `offer` empty for an offerless one).
     ReInvite {

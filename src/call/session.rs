@@ -226,8 +226,10 @@ impl Session {
 
     /// Starts queued store requests; keeps the flow's timer in the table.
     fn settle(&mut self, now: Instant) {
-        let result = self.with_desk(now, |desk, cx| desk.pump(cx));
-        self.identified(result, now);
+        // The flow may queue more requests while it hears an identification result.
+        while let Some(result) = self.with_desk(now, |desk, cx| desk.pump(cx)) {
+            self.identified(Some(result), now);
+        }
         let flow_deadline = match self.phase {
             Phase::Talking => self.flow.poll_timeout(),
             _ => None,

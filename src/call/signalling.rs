@@ -65,7 +65,7 @@ impl Session {
                 request,
                 content_type,
                 body,
-            } => self.on_info(request, &content_type, &body, now),
+            } => self.on_info(request, &content_type, body.expose(), now),
             SipEvent::ReInvite { request, offer } => self.on_reinvite(request, &offer),
             SipEvent::Ended(reason) => self.on_ended(reason, now),
             SipEvent::Gone => match self.phase {

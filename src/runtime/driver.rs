@@ -367,7 +367,7 @@ fn signal_event(
         }) => SipEvent::Info {
             request: keep(reply),
             content_type,
-            body,
+            body: Redacted::new(body),
         },
         Some(CallSignal::ReInvite { offer, reply }) => SipEvent::ReInvite {
             request: keep(reply),

@@ -253,7 +253,7 @@ fn info_digits_keep_the_call_alive_and_bad_info_gets_415() {
     call.sip(SipEvent::Info {
         request: SipRequestId(99),
         content_type: "text/plain".into(),
-        body: b"hello".to_vec(),
+        body: Redacted::new(b"hello".to_vec()),
     });
     let reply = SipAction::Respond {
         request: SipRequestId(99),
@@ -271,4 +271,29 @@ fn a_caller_hanging_up_while_ringing_is_cancelled_with_487() {
     assert_eq!(call.ended(), Some((Disposition::Cancelled, Some(487))));
     assert_eq!(call.sip_actions(), [&SipAction::Ringing]);
     assert!(matches!(call.store_calls()[..], [StoreCall::CallRecord(_)]));
+}
+
+#[test]
+fn nothing_personal_reaches_the_debug_of_what_the_session_hands_out() {
+    let mut call = Call::inbound(|_| {});
+    answer(&mut call);
+    let (info, rfc) = (DigitMethod::SipInfo, DigitMethod::Rfc4733);
+    identify(&mut call, rfc, info, info);
+    answer_questions(&mut call, info);
+    close(&mut call);
+    let input = Input::Sip(SipEvent::Info {
+        request: SipRequestId(1),
+        content_type: "application/dtmf-relay".into(),
+        body: Redacted::new(b"Signal=7\r\n".to_vec()),
+    });
+    assert!(!format!("{input:?}").contains("Signal=7"));
+    for output in &call.log {
+        if let Output::Journal(_) = output {
+            continue; // the journal file holds answers by design; it is never logged
+        }
+        let shown = format!("{output:?}");
+        for secret in ["12345678", "0415", "0312345678", "0398765432"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+    }
 }

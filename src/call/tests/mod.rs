@@ -234,7 +234,7 @@ impl Call {
                     self.sip(SipEvent::Info {
                         request,
                         content_type: "application/dtmf-relay".into(),
-                        body: format!("Signal={c}\r\nDuration=160\r\n").into_bytes(),
+                        body: Redacted::new(format!("Signal={c}\r\nDuration=160\r\n").into_bytes()),
                     });
                 }
                 method => self.media(MediaEvent::Digit(DigitEvent { digit, method })),
