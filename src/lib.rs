@@ -6,8 +6,8 @@
 //! Protocol cores are deterministic; I/O is a thin shell.
 //!
 //! - Cores take an input plus `now` and return outputs (packets, events, the next deadline).
-//!   They own no socket, task, lock or clock: [`rtp`], [`media`], [`ivr`], [`schedule`] and
-//!   the SDP/trunk policy parts of [`sip`].
+//!   They own no socket, task, lock or clock: [`call`] (one call's whole life as a session),
+//!   [`rtp`], [`media`], [`ivr`], [`schedule`] and the SDP/trunk policy parts of [`sip`].
 //! - [`domain`] holds the shared value types (direction, disposition) and imports nothing.
 //! - [`clock`] is the only module that reads the system clock.
 //! - The shell is [`runtime`] (sockets, tasks, timers, shutdown), [`store`] (SQL) and

@@ -1,9 +1,13 @@
-//! One call's session logic, sans-IO: a [`CallFlow`] takes call inputs plus `now` and returns
-//! actions; the runtime carries them out (SIP, media) and feeds the results back.
+//! One call's whole behaviour, sans-IO: [`Session`] takes SIP, media and store events plus
+//! `now` and hands out SIP actions, media actions, store requests, journal appends and call
+//! events, with every timer of the call in one table ([`timers`]). Inside it a [`CallFlow`]
+//! (the dialplan interpreter as [`DialplanFlow`], or the [`ProbeFlow`]) decides what is said
+//! between answer and hang-up. The driver in `runtime/` carries the outputs out.
 //!
-//! Owns: what a call does between answer and hang-up. Must not touch: sockets, the clock,
-//! the SIP library. The dialplan interpreter plugs in here; until then [`ProbeFlow`] answers,
-//! plays a prompt and reports every digit.
+//! Owns: call set-up and tear-down (SDP offer/answer, ring, CANCEL, answering machine, media
+//! timeout, the closing prompt's tail), in-dialog requests, the report store's requests and
+//! their journal fallback, the call record. Must not touch: sockets, tasks, the clock, the
+//! SIP library's types, SQL.
 
 use std::time::Instant;
 
@@ -12,10 +16,26 @@ use crate::lang::Language;
 use crate::rtp::DigitEvent;
 
 mod dialplan_flow;
+pub mod io;
 mod probe;
+mod record;
+mod report;
+mod session;
+mod signalling;
+mod talking;
+pub mod timers;
+
+#[cfg(test)]
+mod tests;
 
 pub use dialplan_flow::DialplanFlow;
+pub use io::{
+    Input, MediaAction, MediaEvent, Output, SessionEvent, SipAction, SipEvent, SipRequestId,
+    StoreCall, StoreRequestId, StoreValue,
+};
 pub use probe::ProbeFlow;
+pub use record::{ended_disposition, Leg};
+pub use session::{Session, SessionSetup};
 
 pub use crate::domain::Direction;
 

@@ -21,8 +21,8 @@ use crate::sip::outcome::Disposition;
 use crate::sip::{PendingInvite, Rejection, SipEndpoint, SipSettings};
 
 mod assets;
-mod call_loop;
 pub mod control;
+mod driver;
 mod journal;
 mod live;
 pub mod media;

@@ -1,5 +1,6 @@
-//! One tokio task per call: sets the call up (SDP, RTP port, answer or dial), runs it, and
-//! writes its call record however it ends.
+//! One tokio task per call: takes the call set in use, lists the call as live, reserves its
+//! RTP port and hands a [`Session`] to its [`Driver`]; the admission slot is released however
+//! the task ends. What the call does is the session's.
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
@@ -8,12 +9,11 @@ use std::sync::Arc;
 use tokio::sync::oneshot;
 use tracing::Instrument;
 
-use super::call_loop::{ended_disposition, LiveCall};
+use super::driver::{Driver, SipLeg};
 use super::live::LiveEntry;
-use super::media::MediaSession;
-use super::reports::{CallReports, Leg};
+use super::media::ReservedPort;
 use super::{CallEvent, Shared};
-use crate::call::{CallFlow, Direction};
+use crate::call::{CallFlow, Direction, Input, Leg, Session, SessionSetup, SipEvent};
 use crate::config::TrunkConfig;
 use crate::ivr::CallOutcome;
 use crate::lang::Language;
@@ -21,10 +21,8 @@ use crate::media::PromptSet;
 use crate::pii::Redacted;
 use crate::report::Slot;
 use crate::sip::outcome::Disposition;
-use crate::sip::sdp::{self, LocalMedia};
-use crate::sip::{
-    CallSignal, DialRequest, PendingInvite, Progress, Rejection, SipCall, SipEndpoint,
-};
+use crate::sip::sdp::LocalMedia;
+use crate::sip::{PendingInvite, SipEndpoint};
 use crate::store::PatientId;
 
 /// Releases the call's admission slot however the task ends.
@@ -84,10 +82,34 @@ impl Conduct {
             live,
         }
     }
-}
 
-/// How a call attempt ended before or after the answer.
-struct Outcome(Disposition, Option<u16>);
+    /// The driver that runs this call's session.
+    fn driver(
+        self,
+        shared: &Shared,
+        call: u64,
+        setup: SessionSetup,
+        sip: SipLeg,
+        port: Option<ReservedPort>,
+    ) -> Driver<'_> {
+        let session = Session::new(
+            setup,
+            self.flow,
+            crate::clock::now(),
+            crate::clock::wall_now(),
+        );
+        Driver {
+            shared,
+            call,
+            session,
+            sip,
+            port,
+            prompts: self.prompts,
+            store: self.store,
+            entry: self.live,
+        }
+    }
+}
 
 /// Runs an inbound call from INVITE to hang-up. The caller has reserved an admission slot.
 pub(super) async fn inbound(shared: Arc<Shared>, invite: PendingInvite, call: u64) {
@@ -110,84 +132,30 @@ pub(super) async fn inbound(shared: Arc<Shared>, invite: PendingInvite, call: u6
             call,
             direction: Direction::Inbound,
         });
-        let mut reports = CallReports::new(conduct.store.clone(), leg, Language::Ja, None);
-        reports.attach(&shared);
-        reports.set_sip_call_id(invite.call_id());
-        let Outcome(disposition, status) =
-            answer_and_run(&shared, call, invite, conduct, &mut reports).await;
-        finish(&shared, call, reports, disposition, status).await;
+        let port = match shared.media.reserve() {
+            Ok(p) => Some(p),
+            Err(e) => {
+                tracing::error!(error = %e, "no RTP port: 503");
+                None
+            }
+        };
+        let first = Input::Sip(SipEvent::Invite {
+            sip_call_id: invite.call_id(),
+            offer: invite.offer(),
+            local: port.as_ref().map(|p| local_media(&shared, p.local_addr())),
+        });
+        let setup = setup(&shared, leg, Language::Ja, None, &conduct);
+        let driver = conduct.driver(
+            &shared,
+            call,
+            setup,
+            SipLeg::Pending(Box::new(invite)),
+            port,
+        );
+        driver.run(first).await;
     }
     .instrument(span)
     .await
-}
-
-async fn answer_and_run(
-    shared: &Shared,
-    call: u64,
-    invite: PendingInvite,
-    conduct: Conduct,
-    reports: &mut CallReports,
-) -> Outcome {
-    let port = match shared.media.reserve() {
-        Ok(p) => p,
-        Err(e) => {
-            tracing::error!(error = %e, "no RTP port: 503");
-            invite.reject(Rejection::NoMedia);
-            return Outcome(Disposition::Failed, Some(503));
-        }
-    };
-    let mut local = local_media(shared, port.local_addr());
-    let (negotiated, answer) = match sdp::answer(&invite.offer(), local) {
-        Ok(ok) => ok,
-        Err(e) => {
-            tracing::info!(error = %e, "offer not acceptable: 488");
-            invite.reject(Rejection::NotAcceptable);
-            return Outcome(Disposition::Failed, Some(488));
-        }
-    };
-    let mut sip = match invite.accept() {
-        Ok(sip) => sip,
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot accept INVITE");
-            return Outcome(Disposition::Failed, Some(500));
-        }
-    };
-    sip.ringing();
-    if let Some(outcome) = ring(shared, &mut sip).await {
-        return outcome;
-    }
-    let media = shared
-        .media
-        .attach(port, negotiated, false, &conduct.prompts);
-    if let Err(e) = sip.answer(answer) {
-        tracing::warn!(error = %e, "cannot send 200 OK");
-        return Outcome(Disposition::Failed, Some(500));
-    }
-    local.version += 1;
-    let disposition = converse(shared, call, (sip, media, local), conduct, reports).await;
-    Outcome(disposition, Some(200))
-}
-
-/// Lets an inbound call ring for the configured answer delay; `Some` if the caller gave up.
-async fn ring(shared: &Shared, sip: &mut SipCall) -> Option<Outcome> {
-    if shared.config.calls.answer_delay.is_zero() {
-        return None;
-    }
-    let ring = tokio::time::sleep(shared.config.calls.answer_delay);
-    tokio::pin!(ring);
-    loop {
-        tokio::select! {
-            _ = &mut ring => return None,
-            signal = sip.next_signal() => match signal {
-                Some(CallSignal::Ended(reason)) => {
-                    tracing::info!(reason = reason.label(), "caller gave up before the answer");
-                    return Some(Outcome(ended_disposition(false, reason), Some(487)));
-                }
-                None => return Some(Outcome(Disposition::Failed, None)),
-                Some(_) => {}
-            },
-        }
-    }
 }
 
 /// Who an outbound call is for, and where its result goes.
@@ -247,134 +215,52 @@ pub(super) async fn outbound(
             call,
             direction: Direction::Outbound,
         });
-        let mut reports = CallReports::new(conduct.store.clone(), leg, language, patient);
-        reports.attach(&shared);
-        let Outcome(disposition, status) =
-            dial_and_run(&shared, &sip, &trunk, (number, call, conduct), &mut reports).await;
-        let result = CallResult {
-            call_id: reports.call_id().to_owned(),
-            disposition,
-            flow: reports.flow_outcome(),
+        let port = match shared.media.reserve() {
+            Ok(p) => Some(p),
+            Err(e) => {
+                tracing::error!(error = %e, "no RTP port for outbound call");
+                None
+            }
         };
-        finish(&shared, call, reports, disposition, status).await;
+        let first = Input::Sip(SipEvent::Outgoing {
+            local: port.as_ref().map(|p| local_media(&shared, p.local_addr())),
+        });
+        let setup = setup(&shared, leg, language, patient, &conduct);
+        let call_id = setup.leg.call_id.clone();
+        let to_dial = SipLeg::ToDial(Box::new((sip, trunk, number)));
+        let driver = conduct.driver(&shared, call, setup, to_dial, port);
+        let finished = driver.run(first).await;
         if let Some(done) = done {
-            let _ = done.send(result);
+            let _ = done.send(CallResult {
+                call_id,
+                disposition: finished.disposition,
+                flow: finished.flow,
+            });
         }
     }
     .instrument(span)
     .await
 }
 
-async fn dial_and_run(
+/// How the session conducts a call, from the engine's configuration.
+fn setup(
     shared: &Shared,
-    sip: &SipEndpoint,
-    trunk: &TrunkConfig,
-    (number, call, conduct): (Redacted<String>, u64, Conduct),
-    reports: &mut CallReports,
-) -> Outcome {
-    let port = match shared.media.reserve() {
-        Ok(p) => p,
-        Err(e) => {
-            tracing::error!(error = %e, "no RTP port for outbound call");
-            return Outcome(Disposition::Failed, None);
-        }
-    };
-    let mut local = local_media(shared, port.local_addr());
-    let request = DialRequest {
-        proxy: trunk.proxy,
-        tcp: trunk.transport == crate::config::Transport::Tcp,
-        number,
-        caller_id: trunk.caller_id.clone(),
-        credentials: trunk.credentials.clone(),
-        offer: sdp::offer(local),
-    };
-    let mut out = match sip.dial(request) {
-        Ok(out) => out,
-        Err(e) => {
-            tracing::warn!(error = %e, "INVITE not sent");
-            return Outcome(Disposition::Failed, None);
-        }
-    };
-    reports.set_sip_call_id(out.call_id());
-    tracing::Span::current().record("sip_call_id", out.call_id());
-    tracing::info!("INVITE sent");
-    let ring_deadline = tokio::time::Instant::now() + shared.config.calls.ring_timeout;
-    let mut cancelled = false;
-    let answer = loop {
-        tokio::select! {
-            progress = out.progress() => match progress {
-                Progress::Ringing => tracing::info!("ringing"),
-                Progress::Answered { sdp } => break sdp,
-                Progress::Failed { status } => {
-                    let disposition = Disposition::from_final_status(status, cancelled);
-                    tracing::info!(status, disposition = disposition.label(), "call not answered");
-                    return Outcome(disposition, (status > 0).then_some(status));
-                }
-            },
-            _ = tokio::time::sleep_until(ring_deadline), if !cancelled => {
-                tracing::info!("ring timeout: CANCEL");
-                cancelled = true;
-                out.cancel().await;
-            }
-        }
-    };
-    let sip_call = out.into_call();
-    let negotiated = match sdp::accept_answer(&answer) {
-        Ok(n) => n,
-        Err(e) => {
-            tracing::warn!(error = %e, "unusable SDP answer: BYE");
-            sip_call.hangup().await;
-            return Outcome(Disposition::Failed, Some(200));
-        }
-    };
-    let amd = shared.config.calls.answering_machine_detection;
-    let media = shared.media.attach(port, negotiated, amd, &conduct.prompts);
-    local.version += 1;
-    let disposition = converse(shared, call, (sip_call, media, local), conduct, reports).await;
-    Outcome(disposition, Some(200))
-}
-
-/// Runs an answered call with its flow; outbound calls are answered when this starts,
-/// inbound ones when the ACK arrives.
-async fn converse(
-    shared: &Shared,
-    call: u64,
-    (sip, media, local): (SipCall, MediaSession, LocalMedia),
-    conduct: Conduct,
-    reports: &mut CallReports,
-) -> Disposition {
-    let direction = reports.direction();
-    let live = LiveCall {
-        shared,
-        call,
-        sip,
-        media,
-        flow: conduct.flow,
-        entry: conduct.live,
-        local,
-        reports,
-    };
-    let outbound = direction == Direction::Outbound;
-    let detect_machine = outbound && shared.config.calls.answering_machine_detection;
-    live.run(outbound, detect_machine).await.disposition
-}
-
-async fn finish(
-    shared: &Shared,
-    call: u64,
-    reports: CallReports,
-    disposition: Disposition,
-    status: Option<u16>,
-) {
-    tracing::info!(
-        disposition = disposition.label(),
-        sip_status = status.unwrap_or(0),
-        "call ended"
-    );
-    reports.close(disposition, status).await;
-    let _ = shared.events.send(CallEvent::Ended {
-        call,
-        disposition,
-        sip_status: status.unwrap_or(0),
-    });
+    leg: Leg,
+    language: Language,
+    patient: Option<PatientId>,
+    conduct: &Conduct,
+) -> SessionSetup {
+    let calls = &shared.config.calls;
+    SessionSetup {
+        detect_machine: leg.direction == Direction::Outbound && calls.answering_machine_detection,
+        leg,
+        language,
+        patient,
+        answer_delay: calls.answer_delay,
+        ring_timeout: calls.ring_timeout,
+        has_store: conduct.store.is_some(),
+        alerts: shared.alerts.is_enabled(),
+        write_timeout: shared.config.journal.write_timeout,
+        key_seed: rand::random(),
+    }
 }
