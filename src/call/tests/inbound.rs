@@ -297,3 +297,23 @@ fn nothing_personal_reaches_the_debug_of_what_the_session_hands_out() {
         }
     }
 }
+
+#[test]
+fn spurious_timeouts_change_nothing() {
+    let mut call = Call::inbound(|_| {});
+    for _ in 0..3 {
+        call.session.handle_timeout(call.now);
+    }
+    assert!(
+        call.session.poll_output().is_none(),
+        "nothing due, nothing out"
+    );
+    answer(&mut call);
+    let before = call.log.len();
+    call.session.handle_timeout(call.now);
+    call.session
+        .handle_timeout(call.now + Duration::from_millis(1));
+    assert!(call.session.poll_output().is_none());
+    assert_eq!(call.log.len(), before);
+    assert_eq!(call.played(), ["hc_welcome"]);
+}
