@@ -8,7 +8,9 @@
 //! - Cores take an input plus `now` and return outputs (packets, events, the next deadline).
 //!   They own no socket, task, lock or clock: [`call`] (one call's whole life as a session),
 //!   [`rtp`], [`media`], [`ivr`], [`schedule`] and the SDP/trunk policy parts of [`sip`].
-//! - [`domain`] holds the shared value types (direction, disposition) and imports nothing.
+//! - [`domain`] holds the shared value types (ids, direction, disposition, the report fields,
+//!   a patient's call settings, an automatic-call attempt and its state) and imports only
+//!   value types (`report` dates and slots, `lang`, `pii`); `store/` maps rows to them.
 //! - [`clock`] is the only module that reads the system clock.
 //! - The shell is [`runtime`] (sockets, tasks, timers, shutdown), [`store`] (SQL) and
 //!   [`http`] (staff API). Nothing else does I/O.
