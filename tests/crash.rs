@@ -366,7 +366,15 @@ fn per_call(log: &str) -> Vec<LoggedCall> {
         let entry = calls.entry(call).or_default();
         match e["fields"]["message"].as_str() {
             Some("caller identified") => entry.identified = true,
+            // Confirmed: taken by the store, or (the store slow under load) by the journal.
             Some("answer stored") => {
+                if let Some(q) = e["fields"]["question"].as_str() {
+                    entry.stored.push(q.to_string());
+                }
+            }
+            Some("written to the journal for the report store later")
+                if e["fields"]["entry"] == "answer" =>
+            {
                 if let Some(q) = e["fields"]["question"].as_str() {
                     entry.stored.push(q.to_string());
                 }

@@ -19,6 +19,10 @@ use tracing::field::{Field, Visit};
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::Layer;
 
+/// The two tests of this file take turns: the statement log is process-wide, and the other
+/// test's in-process store set-up (migrations, a pool's connections) would land in it.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// The SQL statements sqlx reports (target `sqlx::query`) while recording is on.
 static STATEMENTS: Mutex<Option<Vec<String>>> = Mutex::new(None);
 
@@ -100,6 +104,7 @@ async fn every_failure_costs_the_store_the_same_statements(db: Db) {
 
 #[tokio::test]
 async fn every_failure_costs_the_store_the_same_statements_on_both_backends() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     install_statement_log();
     run(
         Kind::Sqlite,
@@ -142,6 +147,7 @@ fn steps_by_call(log: &str) -> BTreeMap<String, Vec<String>> {
 #[test]
 fn a_locked_id_and_an_unknown_id_hear_the_same_prompts_and_the_same_hang_up() {
     rt().block_on(async {
+        let _turn = ONE_AT_A_TIME.lock().await;
         let dir = temp_dir("ident", "locked");
         let (sip, http) = (free_port(), free_port());
         let config = dir.join("carecall.toml");

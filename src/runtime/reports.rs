@@ -77,9 +77,21 @@ pub(super) async fn append_journal(journal: Option<Journal>, entry: JournalEntry
         tracing::error!("no journal: an answer the store did not take is lost");
         return;
     };
+    // What was journalled, for operators and tests: the entry's kind and, for an answer,
+    // the question id (never the value).
+    let (kind, question) = match &entry {
+        JournalEntry::Start { .. } => ("report start", String::new()),
+        JournalEntry::Answer { question, .. } => ("answer", question.clone()),
+        JournalEntry::Complete { .. } => ("report completion", String::new()),
+        JournalEntry::Alert { .. } => ("alert", String::new()),
+    };
     let appended = tokio::task::spawn_blocking(move || journal.append(&entry)).await;
     match appended {
-        Ok(Ok(())) => tracing::warn!("written to the journal for the report store later"),
+        Ok(Ok(())) => tracing::warn!(
+            entry = kind,
+            question = %question,
+            "written to the journal for the report store later"
+        ),
         Ok(Err(e)) => {
             STORE_ERRORS.fetch_add(1, Ordering::Relaxed);
             tracing::error!(error = %e, "journal failed: an answer is lost");
