@@ -219,7 +219,9 @@ async fn four_points(dir: PathBuf, url: String) {
     for c in per_call(&killed_log) {
         assert_eq!(c.stored, ORDER[..c.stored.len()], "answers in order");
     }
-    assert!(journal_entries(&journal).is_empty(), "nothing journalled");
+    // With the store up, answers normally go straight to it; one the store was too slow to
+    // take (PostgreSQL under the whole suite's load) is in the journal, and the restarted
+    // engine must write it exactly once like the rest (checked below and by `settled`).
 
     let restarted = start(&config, dir.join("engine-2.log")).await;
     let store = Store::open(&url).await.unwrap();
