@@ -65,6 +65,7 @@ mod patients;
 mod patients_api;
 mod patients_csv;
 mod reports;
+mod requests;
 mod schedule;
 mod sessions;
 mod staff;
@@ -299,7 +300,7 @@ pub(crate) fn millis_before(t: SystemTime, d: Duration) -> Result<i64, StoreErro
 #[cfg(test)]
 mod tests {
     /// Every source file of the store, for the dependency check.
-    const SOURCES: [(&str, &str); 19] = [
+    const SOURCES: [(&str, &str); 20] = [
         ("mod.rs", include_str!("mod.rs")),
         ("alerts.rs", include_str!("alerts.rs")),
         ("attempts.rs", include_str!("attempts.rs")),
@@ -315,6 +316,7 @@ mod tests {
         ("patients_api.rs", include_str!("patients_api.rs")),
         ("patients_csv.rs", include_str!("patients_csv.rs")),
         ("reports.rs", include_str!("reports.rs")),
+        ("requests.rs", include_str!("requests.rs")),
         ("schedule.rs", include_str!("schedule.rs")),
         ("sessions.rs", include_str!("sessions.rs")),
         ("staff.rs", include_str!("staff.rs")),
