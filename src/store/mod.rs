@@ -59,6 +59,7 @@ mod error;
 mod identify;
 mod import;
 mod journal;
+mod journal_replay;
 mod listings;
 mod login_failures;
 mod patients;
@@ -300,7 +301,7 @@ pub(crate) fn millis_before(t: SystemTime, d: Duration) -> Result<i64, StoreErro
 #[cfg(test)]
 mod tests {
     /// Every source file of the store, for the dependency check.
-    const SOURCES: [(&str, &str); 20] = [
+    const SOURCES: [(&str, &str); 21] = [
         ("mod.rs", include_str!("mod.rs")),
         ("alerts.rs", include_str!("alerts.rs")),
         ("attempts.rs", include_str!("attempts.rs")),
@@ -310,6 +311,7 @@ mod tests {
         ("identify.rs", include_str!("identify.rs")),
         ("import.rs", include_str!("import.rs")),
         ("journal.rs", include_str!("journal.rs")),
+        ("journal_replay.rs", include_str!("journal_replay.rs")),
         ("listings.rs", include_str!("listings.rs")),
         ("login_failures.rs", include_str!("login_failures.rs")),
         ("patients.rs", include_str!("patients.rs")),
