@@ -41,6 +41,7 @@ mod reports;
 pub mod routes;
 pub mod secret;
 mod simulator;
+mod staff_reports;
 
 pub use error::{ApiError, FieldErrors};
 pub use limiter::LoginLimits;

@@ -6,7 +6,10 @@ use axum::http::{header, HeaderValue};
 use axum::routing::{get, patch, post, MethodRouter};
 use axum::Router;
 
-use super::{admin, auth, calls, metrics, openapi, pages, patients, reports, simulator, AppState};
+use super::{
+    admin, auth, calls, metrics, openapi, pages, patients, reports, simulator, staff_reports,
+    AppState,
+};
 
 /// The largest request body accepted (a patients CSV file of some 20,000 rows).
 pub const BODY_LIMIT: usize = 4 * 1024 * 1024;
@@ -57,7 +60,7 @@ pub fn table() -> Vec<(&'static str, &'static str, MethodRouter<AppState>)> {
         (
             "POST",
             "/api/v1/patients/{id}/reports",
-            post(reports::create_staff_report),
+            post(staff_reports::create_staff_report),
         ),
         ("GET", "/api/v1/patients/{id}/calls", get(calls::history)),
         ("POST", "/api/v1/patients/{id}/calls", post(calls::call_now)),
