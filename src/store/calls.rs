@@ -61,17 +61,6 @@ impl CallRecord {
     }
 }
 
-const DISPOSITIONS: [Disposition; 8] = [
-    Disposition::Answered,
-    Disposition::NoAnswer,
-    Disposition::Busy,
-    Disposition::Rejected,
-    Disposition::Unreachable,
-    Disposition::Failed,
-    Disposition::AnsweringMachine,
-    Disposition::Cancelled,
-];
-
 impl Store {
     /// Appends a call record. An error means the record is NOT stored: the caller must count
     /// it (`carecall_store_errors_total`) and report it, never drop it silently.
@@ -142,7 +131,7 @@ impl Store {
                     started_at: from_epoch_millis(row.try_get("started_at")?),
                     answered_at: row.try_get::<Option<i64>, _>("answered_at")?.map(from_epoch_millis),
                     ended_at: from_epoch_millis(row.try_get("ended_at")?),
-                    disposition: DISPOSITIONS
+                    disposition: Disposition::ALL
                         .into_iter()
                         .find(|d| d.label() == disposition)
                         .ok_or(corrupt("disposition"))?,
