@@ -22,6 +22,12 @@
 # - digits: sent (the pcap's keys × calls that reached them) and received
 #   (`carecall_dtmf_digits_total`).
 # CARECALL=path picks the binary (default target/release/carecall, built if missing).
+# NETNS=1 runs SIPp in a network namespace of its own, reached over a veth pair whose SIPp end
+# receives in a kernel thread of its own (threaded NAPI), as a caller on another machine
+# would: the receiving side's work (SIPp's sockets; SIPp's pcap play opens one raw UDP socket
+# per call, and the kernel offers every UDP datagram of the namespace to each of them; the
+# capture) is then not done on the engine's sending threads. Needs root. Without it, all of
+# that runs inside the engine's sendto() on loopback (see docs/benchmarks.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,9 +41,30 @@ command -v tcpdump >/dev/null || apt-get install -y -qq --no-install-recommends 
 DIR=$(mktemp -d /tmp/carecall-bench-sipp.XXXXXX)
 SIP=$((21060 + RANDOM % 1000 * 4))
 HTTP=$((SIP + 1))
+ENGINE_IP=127.0.0.1 PEER_IP=127.0.0.1 CAPTURE_IF=lo IN_PEER=
+NS=
+cleanup_ns() { [ -n "$NS" ] && ip netns del "$NS" 2>/dev/null; ip link del "cc$$a" 2>/dev/null || true; }
+if [ -n "${NETNS:-}" ]; then
+  command -v ethtool >/dev/null || apt-get install -y -qq --no-install-recommends ethtool
+  NS=carecall-sipp-$$ NET=$((RANDOM % 250))
+  ENGINE_IP=10.251.$NET.1 PEER_IP=10.251.$NET.2 CAPTURE_IF=cc$$b IN_PEER="ip netns exec $NS"
+  ip netns add "$NS"
+  ip link add "cc$$a" type veth peer name "cc$$b"
+  ip link set "cc$$b" netns "$NS"
+  ip addr add "$ENGINE_IP/30" dev "cc$$a"
+  ip link set "cc$$a" up
+  $IN_PEER ip addr add "$PEER_IP/30" dev "cc$$b"
+  $IN_PEER ip link set "cc$$b" up
+  $IN_PEER ip link set lo up
+  # veth hands a datagram to the peer's NAPI (not to the sender's softirq backlog) only when
+  # the receiving end takes GRO for UDP it forwards, or the sending end has no TSO.
+  ethtool -K "cc$$a" tso off >/dev/null
+  $IN_PEER ethtool -K "cc$$b" gro on rx-udp-gro-forwarding on >/dev/null
+  $IN_PEER sh -c "echo 1 > /sys/class/net/cc$$b/threaded"
+fi
 cat >"$DIR/carecall.toml" <<EOF
 [sip]
-listen = "127.0.0.1:$SIP"
+listen = "$ENGINE_IP:$SIP"
 [http]
 listen = "127.0.0.1:$HTTP"
 [rtp]
@@ -53,6 +80,11 @@ url = "sqlite://$DIR/carecall.db"
 dir = "$PWD/prompts"
 [dialplans]
 dir = "$PWD/dialplans"
+[[trunk]]
+name = "bench"
+proxy = "$PEER_IP:$((SIP + 100))"
+caller_id = "0300000000"
+allowed_sources = ["$PEER_IP/32"]
 EOF
 cat >"$DIR/patients.csv" <<EOF
 hersys_id,name,birthday,phone,language,call_times,observation_start,observation_end,auto_call,health_center,risk
@@ -61,7 +93,7 @@ EOF
 RUST_LOG=warn "$BIN" serve --config "$DIR/carecall.toml" 2>"$DIR/engine.log" &
 ENGINE=$!
 CAPTURE=
-trap 'kill $ENGINE $CAPTURE 2>/dev/null || true; wait $ENGINE 2>/dev/null || true' EXIT
+trap 'kill $ENGINE $CAPTURE 2>/dev/null || true; wait $ENGINE 2>/dev/null || true; cleanup_ns' EXIT
 for _ in $(seq 150); do
   curl -sf "http://127.0.0.1:$HTTP/healthz" >/dev/null 2>&1 && break
   sleep 0.2
@@ -80,23 +112,28 @@ rss() { awk '/^VmRSS/ {printf "%.1f", $2 / 1024}' /proc/$ENGINE/status; }
 ticks() { awk '{print $14 + $15}' /proc/$ENGINE/stat; }
 threads() {
   for t in /proc/$ENGINE/task/*; do
-    printf '%s %s\n' "$(tr ' ' '_' <"$t/comm")" "$(awk '{print $14 + $15}' "$t/stat")"
-  done | awk '{k = $1 ~ /^carecall-media/ ? "media-workers" : ($1 == "carecall" ? "tokio-SIP-calls-store" : "other"); s[k] += $2} END {for (k in s) print k, s[k]}' | sort
+    printf '%s %s\n' "$(tr ' ' '_' <"$t/comm")" "$(awk '{print $14, $15}' "$t/stat")"
+  done | awk '{k = $1 ~ /^carecall-media/ ? "media-workers" : ($1 == "carecall" ? "tokio-SIP-calls-store" : "other"); u[k] += $2; s[k] += $3} END {for (k in u) print k, u[k] + s[k], u[k], s[k]}' | sort
 }
 
 RATE=$(awk -v c="$CALLS" 'BEGIN {printf "%.2f", c / 30}')
 TOTAL=$(awk -v c="$CALLS" -v s="$STEADY" 'BEGIN {printf "%d", c * (s + 60) / 30}')
 echo "SIPp: $CALLS concurrent 30 s calls ($RATE/s, $TOTAL calls), steady window $STEADY s"
-sipp 127.0.0.1:$SIP -sf ../shared/peers/sipp/health_call.xml -s healthcall -i 127.0.0.1 \
-  -p $((SIP + 100)) -mi 127.0.0.1 -mp $((SIP + 200)) -key dtmf_pcap "$DIR/keys.pcap" \
+$IN_PEER sipp $ENGINE_IP:$SIP -sf ../shared/peers/sipp/health_call.xml -s healthcall -i $PEER_IP \
+  -p $((SIP + 100)) -mi $PEER_IP -mp $((SIP + 200)) -key dtmf_pcap "$DIR/keys.pcap" \
   -set max_call_ms 30000 -r "$RATE" -l $((CALLS + CALLS / 10)) -m "$TOTAL" -nostdin \
   -trace_stat -stf "$DIR/sipp.csv" -fd 5 -timeout $((STEADY + 200))s >"$DIR/sipp.out" 2>&1 &
 SIPP=$!
 sleep 35
-tcpdump -i lo -s 60 -B 65536 -w "$DIR/rtp.pcap" "udp and src portrange 10000-19999" 2>"$DIR/tcpdump.log" &
+$IN_PEER tcpdump -i "$CAPTURE_IF" -s 60 -B 65536 -w "$DIR/rtp.pcap" "udp and src portrange 10000-19999" 2>"$DIR/tcpdump.log" &
 CAPTURE=$!
 t0=$(date +%s.%N); c0=$(ticks); r0=$(rss); d0=$(digits); threads >"$DIR/threads0"
-sleep "$STEADY"
+if [ -n "${PERF:-}" ]; then
+  # PERF=file: a call-graph profile of the engine over the window (perf report -i file).
+  perf record -q -e cpu-clock -F 499 -g -p "$ENGINE" -o "$PERF" -- sleep "$STEADY" 2>/dev/null
+else
+  sleep "$STEADY"
+fi
 t1=$(date +%s.%N); c1=$(ticks); r1=$(rss); d1=$(digits); threads >"$DIR/threads1"
 active=$(metric carecall_calls_active)
 kill -INT $CAPTURE; wait $CAPTURE 2>/dev/null || true; CAPTURE=
@@ -107,8 +144,8 @@ HZ=$(getconf CLK_TCK)
 awk -v c0="$c0" -v c1="$c1" -v t0="$t0" -v t1="$t1" -v hz="$HZ" -v n="$CALLS" 'BEGIN {
   cpu = (c1 - c0) / hz / (t1 - t0) * 100
   printf "engine CPU over %.0f s: %.1f %% of one core = %.4f %% per concurrent call (%.3f ms per call-second)\n", t1 - t0, cpu, cpu / n, cpu / n * 10 }'
-join -a 2 -e 0 -o 0,1.2,2.2 "$DIR/threads0" "$DIR/threads1" | awk -v t="$(echo "$t1 - $t0" | bc)" -v hz="$HZ" \
-  '{printf "  %s threads: %.1f %% of one core\n", $1, ($3 - $2) / hz / t * 100}'
+join -a 2 -e 0 -o 0,1.2,1.3,1.4,2.2,2.3,2.4 "$DIR/threads0" "$DIR/threads1" | awk -v t="$(echo "$t1 - $t0" | bc)" -v hz="$HZ" \
+  '{printf "  %s threads: %.1f %% of one core (user %.1f %%, kernel %.1f %%)\n", $1, ($5 - $2) / hz / t * 100, ($6 - $3) / hz / t * 100, ($7 - $4) / hz / t * 100}'
 echo "calls active at the end of the window: $active"
 echo "engine RSS: $r0 MiB at the start of the window, $r1 MiB at its end"
 python3 - "$DIR/sipp.csv" "$KEYS_PER_CALL" "$d2" "$((d1 - d0))" <<'PY'

@@ -1,6 +1,7 @@
 //! Media worker threads. Each worker owns a set of calls' RTP sockets and paces all of them
-//! from one timer: a 20 ms period cut into twenty 1 ms slots, each call pinned to the slot
-//! with the fewest calls. On its slot a call sends the frame its [`MediaLeg`] has due, then
+//! from one timer: a 20 ms period cut into twenty 1 ms slots, each call pinned to one slot
+//! (a worker wakes only for slots that hold calls, and fills an open slot before waking for
+//! another: `slots`). On its slot a call sends the frame its [`MediaLeg`] has due, then
 //! hands every datagram its socket received to the leg and forwards the leg's events. All
 //! media logic (symmetric latching, hold, media timeout, DTMF transport, AMD, the player, RTP
 //! headers) is in the leg, a sans-IO core in `rtp::leg`; this file owns threads, sockets,
@@ -9,6 +10,7 @@
 //! Workers are plain threads, not tokio tasks: a sleeping thread wakes within tens of
 //! microseconds, where tokio's timer wheel rounds to a millisecond.
 
+mod slots;
 mod stats;
 mod worker;
 

@@ -1,5 +1,8 @@
 //! The media workers' figures: frames sent, packets received, send errors and how late each
 //! frame left, shared by every worker through atomics and read as a [`MediaStats`] snapshot.
+//! A worker counts a slot's frames in a [`Tally`] of its own and adds it to the shared
+//! atomics once per wake-up: per frame, atomics written by both workers would bounce their
+//! cache lines between the cores.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
@@ -54,26 +57,58 @@ impl MediaStats {
     }
 }
 
-impl StatsInner {
+/// One worker's counts since its last [`StatsInner::add`].
+#[derive(Debug, Default)]
+pub(super) struct Tally {
+    frames_sent: u64,
+    packets_received: u64,
+    send_errors: u64,
+    lateness: [u64; LATENESS_BOUNDS_US.len() + 1],
+    max_lateness_us: u64,
+}
+
+impl Tally {
     /// Counts one send: an error, or a frame that left `late` after its due time.
-    pub(super) fn record_send(&self, late: Duration, ok: bool) {
+    pub(super) fn record_send(&mut self, late: Duration, ok: bool) {
         if !ok {
-            self.send_errors.fetch_add(1, Ordering::Relaxed);
+            self.send_errors += 1;
             return;
         }
-        self.frames_sent.fetch_add(1, Ordering::Relaxed);
+        self.frames_sent += 1;
         let us = late.as_micros() as u64;
         let bucket = LATENESS_BOUNDS_US
             .iter()
             .position(|&b| us < b)
             .unwrap_or(LATENESS_BOUNDS_US.len());
-        self.lateness[bucket].fetch_add(1, Ordering::Relaxed);
-        self.max_lateness_us.fetch_max(us, Ordering::Relaxed);
+        self.lateness[bucket] += 1;
+        self.max_lateness_us = self.max_lateness_us.max(us);
     }
 
     /// Counts one RTP packet accepted from a peer.
-    pub(super) fn packet_received(&self) {
-        self.packets_received.fetch_add(1, Ordering::Relaxed);
+    pub(super) fn packet_received(&mut self) {
+        self.packets_received += 1;
+    }
+}
+
+impl StatsInner {
+    /// Adds a worker's `tally` to the shared figures and empties it.
+    pub(super) fn add(&self, tally: &mut Tally) {
+        let t = std::mem::take(tally);
+        let add = |counter: &AtomicU64, n: u64| {
+            if n > 0 {
+                counter.fetch_add(n, Ordering::Relaxed);
+            }
+        };
+        add(&self.frames_sent, t.frames_sent);
+        add(&self.packets_received, t.packets_received);
+        add(&self.send_errors, t.send_errors);
+        for (counter, n) in self.lateness.iter().zip(t.lateness) {
+            add(counter, n);
+        }
+        if t.max_lateness_us > 0 {
+            self.max_lateness_us
+                .fetch_max(t.max_lateness_us, Ordering::Relaxed);
+        }
     }
 
     /// A call joined (`true`) or left (`false`) a worker.
@@ -99,5 +134,30 @@ impl StatsInner {
             max_lateness_us: self.max_lateness_us.load(Ordering::Relaxed),
             calls: self.calls.load(Ordering::Relaxed),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tally_adds_to_the_shared_figures_once_and_empties() {
+        let shared = StatsInner::default();
+        let mut tally = Tally::default();
+        tally.record_send(Duration::from_micros(30), true);
+        tally.record_send(Duration::from_micros(1500), true);
+        tally.record_send(Duration::ZERO, false);
+        tally.packet_received();
+        shared.add(&mut tally);
+        shared.add(&mut tally);
+        let s = shared.snapshot();
+        assert_eq!(
+            (s.frames_sent, s.send_errors, s.packets_received),
+            (2, 1, 1)
+        );
+        assert_eq!(s.lateness[0], 1);
+        assert_eq!(s.lateness[5], 1);
+        assert_eq!(s.max_lateness_us, 1500);
     }
 }

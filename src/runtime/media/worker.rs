@@ -1,6 +1,7 @@
-//! One media worker thread: its calls in twenty 1 ms slots of the 20 ms frame period, and
-//! the loop that wakes each slot on time, sends its calls' due frames, then feeds them what
-//! their sockets received. Each call is a socket beside a [`MediaLeg`]; this file moves bytes
+//! One media worker thread: its calls in twenty 1 ms slots of the 20 ms frame period
+//! ([`SlotLoad`] picks a new call's slot), and the loop that wakes for each slot holding
+//! calls, on time, sends its calls' due frames, then feeds them what their sockets received.
+//! A worker without calls sleeps until a command comes. Each call is a socket beside a [`MediaLeg`]; this file moves bytes
 //! and events and reads the clock, the leg decides everything else.
 
 use std::collections::HashMap;
@@ -10,14 +11,14 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
-use super::stats::StatsInner;
+use super::slots::{SlotLoad, SLOTS};
+use super::stats::{StatsInner, Tally};
 use super::{Command, MediaEvent};
 use crate::call::PromptRef;
 use crate::media::PlayItem;
 use crate::rtp::leg::{Inbound, MediaLeg, MediaParams};
 use crate::sip::sdp::Negotiated;
 
-const SLOTS: usize = 20;
 const SLOT: Duration = Duration::from_millis(1);
 /// Room for any UDP datagram a peer may send.
 const RECV_BUFFER: usize = 2048;
@@ -50,7 +51,7 @@ impl MediaCall {
         }
     }
 
-    fn receive(&mut self, now: Instant, buf: &mut [u8], stats: &StatsInner) {
+    fn receive(&mut self, now: Instant, buf: &mut [u8], stats: &mut Tally) {
         while let Ok((len, from)) = self.socket.recv_from(buf) {
             if self.leg.handle_packet(&buf[..len], from, now) == Inbound::Accepted {
                 stats.packet_received();
@@ -60,7 +61,7 @@ impl MediaCall {
         self.flush_events();
     }
 
-    fn send(&mut self, due: Instant, stats: &StatsInner) {
+    fn send(&mut self, due: Instant, stats: &mut Tally) {
         if let Some(frame) = self.leg.poll_transmit(due) {
             let sent = self.socket.send_to(frame.payload, frame.destination);
             let late = crate::clock::now().saturating_duration_since(due);
@@ -88,6 +89,7 @@ pub(super) struct Worker {
     commands: std_mpsc::Receiver<Command>,
     slots: Vec<Vec<MediaCall>>,
     slot_of: HashMap<u64, usize>,
+    load: SlotLoad,
     stats: Arc<StatsInner>,
     running: bool,
 }
@@ -98,6 +100,7 @@ impl Worker {
             commands,
             slots: (0..SLOTS).map(|_| Vec::new()).collect(),
             slot_of: HashMap::new(),
+            load: SlotLoad::default(),
             stats,
             running: true,
         }
@@ -105,25 +108,40 @@ impl Worker {
 
     pub(super) fn run(mut self) {
         let mut buf = vec![0u8; RECV_BUFFER];
+        let mut tally = Tally::default();
         let epoch = crate::clock::now();
         let mut tick: u64 = 0;
         while self.running {
+            self.drain_commands();
+            if self.load.is_empty() {
+                // No calls: nothing is due until a command comes.
+                match self.commands.recv() {
+                    Ok(cmd) => self.apply(cmd),
+                    Err(_) => break,
+                }
+                tick = tick.max(ticks_since(epoch));
+                continue;
+            }
+            // Wake only for the next slot that holds calls.
+            let slot = (tick % SLOTS as u64) as usize;
+            tick += self.load.ticks_to_next(slot).unwrap_or(0) as u64;
             let due = epoch + SLOT * tick as u32;
             let now = crate::clock::now();
             if due > now {
                 std::thread::sleep(due - now);
+                self.drain_commands();
             }
-            self.drain_commands();
             let slot = (tick % SLOTS as u64) as usize;
             let now = crate::clock::now();
             // Sending is what must be on time: every due frame goes out first, then the
             // sockets are drained.
             for call in &mut self.slots[slot] {
-                call.send(due, &self.stats);
+                call.send(due, &mut tally);
             }
             for call in &mut self.slots[slot] {
-                call.receive(now, &mut buf, &self.stats);
+                call.receive(now, &mut buf, &mut tally);
             }
+            self.stats.add(&mut tally);
             tick += 1;
             // Far behind (a stall of more than a period): resynchronise instead of bursting.
             let behind = crate::clock::now().saturating_duration_since(epoch + SLOT * tick as u32);
@@ -135,33 +153,36 @@ impl Worker {
 
     fn drain_commands(&mut self) {
         while let Ok(cmd) = self.commands.try_recv() {
-            match cmd {
-                Command::Add(call) => {
-                    let slot = (0..SLOTS).min_by_key(|&s| self.slots[s].len()).unwrap_or(0);
-                    self.slot_of.insert(call.id, slot);
-                    self.slots[slot].push(*call);
-                    self.stats.call_count(true);
-                }
-                Command::Play(id, prompts) => self.with(id, |c| {
-                    c.play(&prompts);
-                    c.flush_events();
-                }),
-                Command::Stop(id) => self.with(id, |c| c.leg.stop()),
-                Command::Update(id, n) => self.with(id, |c| {
-                    c.leg.update(MediaParams::from(&n), crate::clock::now());
-                    c.flush_events();
-                }),
-                Command::Activity(id) => {
-                    self.with(id, |c| c.leg.note_activity(crate::clock::now()))
-                }
-                Command::Remove(id) => {
-                    if let Some(slot) = self.slot_of.remove(&id) {
-                        self.slots[slot].retain(|c| c.id != id);
-                        self.stats.call_count(false);
-                    }
-                }
-                Command::Shutdown => self.running = false,
+            self.apply(cmd);
+        }
+    }
+
+    fn apply(&mut self, cmd: Command) {
+        match cmd {
+            Command::Add(call) => {
+                let slot = self.load.join();
+                self.slot_of.insert(call.id, slot);
+                self.slots[slot].push(*call);
+                self.stats.call_count(true);
             }
+            Command::Play(id, prompts) => self.with(id, |c| {
+                c.play(&prompts);
+                c.flush_events();
+            }),
+            Command::Stop(id) => self.with(id, |c| c.leg.stop()),
+            Command::Update(id, n) => self.with(id, |c| {
+                c.leg.update(MediaParams::from(&n), crate::clock::now());
+                c.flush_events();
+            }),
+            Command::Activity(id) => self.with(id, |c| c.leg.note_activity(crate::clock::now())),
+            Command::Remove(id) => {
+                if let Some(slot) = self.slot_of.remove(&id) {
+                    self.slots[slot].retain(|c| c.id != id);
+                    self.load.leave(slot);
+                    self.stats.call_count(false);
+                }
+            }
+            Command::Shutdown => self.running = false,
         }
     }
 
@@ -172,4 +193,12 @@ impl Worker {
             }
         }
     }
+}
+
+/// Whole slots since `epoch`, rounded up: the first tick not yet past.
+fn ticks_since(epoch: Instant) -> u64 {
+    let micros = crate::clock::now()
+        .saturating_duration_since(epoch)
+        .as_micros() as u64;
+    micros.div_ceil(SLOT.as_micros() as u64)
 }
