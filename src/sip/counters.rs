@@ -5,8 +5,6 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use rsipstack::sip::{HeadersExt as _, SipMessage};
-use rsipstack::transaction::endpoint::MessageInspector;
-use rsipstack::transport::SipAddr;
 
 /// The methods counted by name; any other is `other`.
 pub const METHODS: [&str; 9] = [
@@ -28,7 +26,7 @@ pub fn responses(m: usize, c: usize) -> u64 {
 }
 
 /// Counts one response of `method` with `status`.
-fn count(method: &str, status: u16) {
+pub(super) fn count(method: &str, status: u16) {
     let m = METHODS
         .iter()
         .position(|&known| known == method)
@@ -41,7 +39,9 @@ fn count(method: &str, status: u16) {
     }
 }
 
-fn observe(msg: &SipMessage) {
+/// Counts `msg` if it is a response (called from the endpoint's message hooks,
+/// [`super::sent_by::Hooks`]).
+pub(super) fn observe(msg: &SipMessage) {
     if let SipMessage::Response(resp) = msg {
         let method = resp
             .cseq_header()
@@ -50,21 +50,6 @@ fn observe(msg: &SipMessage) {
             .map(|m| m.to_string())
             .unwrap_or_default();
         count(&method, resp.status_code.code());
-    }
-}
-
-/// The hook the endpoint installs: it looks, never changes a message.
-pub(super) struct ResponseCounter;
-
-impl MessageInspector for ResponseCounter {
-    fn before_send(&self, msg: SipMessage, _dest: Option<&SipAddr>) -> SipMessage {
-        observe(&msg);
-        msg
-    }
-
-    fn after_received(&self, msg: SipMessage, _from: Option<&SipAddr>) -> SipMessage {
-        observe(&msg);
-        msg
     }
 }
 

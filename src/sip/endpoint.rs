@@ -11,7 +11,6 @@ use rsipstack::sip::prelude::*;
 use rsipstack::sip::{Header, Method, StatusCode};
 use rsipstack::transaction::endpoint::EndpointInnerRef;
 use rsipstack::transaction::transaction::Transaction;
-use rsipstack::transport::udp::UdpConnection;
 use rsipstack::transport::{SipAddr, TransportLayer};
 use rsipstack::EndpointBuilder;
 use tokio::sync::mpsc;
@@ -68,8 +67,11 @@ pub(super) fn scrub(text: &str) -> String {
     out
 }
 
-/// The methods carecall answers, for Allow in 200 OPTIONS and 405.
+/// The methods carecall answers, for Allow in 200 OPTIONS, 405 and 501.
 const ALLOW: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO";
+
+/// The User-Agent and Server header value.
+const USER_AGENT: &str = concat!("carecall/", env!("CARGO_PKG_VERSION"));
 
 /// Who may send carecall requests, and what happens to the others.
 pub type SourcePolicy = Arc<dyn Fn(IpAddr) -> bool + Send + Sync>;
@@ -117,10 +119,6 @@ pub struct SipEndpoint {
     contact_host: SocketAddr,
 }
 
-/// Ephemeral UDP ports tried (listen port 0) before giving up on one whose number is free
-/// for TCP too.
-const EPHEMERAL_ATTEMPTS: u32 = 16;
-
 impl SipEndpoint {
     /// Binds UDP and TCP on `settings.listen`, starts the stack, and returns the endpoint and
     /// the queue of new inbound calls. Every other request is answered here.
@@ -129,48 +127,23 @@ impl SipEndpoint {
     ) -> Result<(SipEndpoint, mpsc::Receiver<PendingInvite>), SipError> {
         let cancel = CancellationToken::new();
         let transport = TransportLayer::new(cancel.clone());
-        let bind_err = |e: rsipstack::Error| SipError::Bind {
-            addr: settings.listen,
-            reason: scrub(&e.to_string()),
-        };
-        // Port 0 binds an ephemeral UDP port and TCP then takes the same number; when that
-        // number is taken for TCP (another process's socket), another UDP port is tried.
-        let mut attempts = 0;
-        let (udp, udp_addr, tcp) = loop {
-            let udp =
-                UdpConnection::create_connection(settings.listen, None, Some(cancel.child_token()))
-                    .await
-                    .map_err(bind_err)?;
-            let udp_addr = udp
-                .get_addr()
-                .get_socketaddr()
-                .map_err(|e| SipError::Stack(e.to_string()))?;
-            // TCP is accepted by carecall's own loop (connection limits), not the library's.
-            match super::tcp::bind(udp_addr) {
-                Ok(tcp) => break (udp, udp_addr, tcp),
-                Err(e)
-                    if settings.listen.port() == 0
-                        && e.kind() == std::io::ErrorKind::AddrInUse
-                        && attempts < EPHEMERAL_ATTEMPTS =>
-                {
-                    attempts += 1;
-                }
-                Err(e) => {
-                    return Err(SipError::Bind {
-                        addr: udp_addr,
-                        reason: e.to_string(),
-                    })
-                }
-            }
-        };
+        let guard = Arc::new(super::datagram::Guard {
+            allowed: settings.allowed.clone(),
+            unknown_source: settings.unknown_source,
+            allow: ALLOW,
+            agent: USER_AGENT,
+        });
+        let (udp, udp_addr, tcp) =
+            super::datagram::bind_listeners(settings.listen, guard.clone(), &cancel).await?;
         transport.add_transport(udp.into());
         transport.set_stream_idle_timeout(settings.tcp.idle_timeout);
 
         let endpoint = EndpointBuilder::new()
             .with_cancel_token(cancel.clone())
             .with_transport_layer(transport)
-            .with_user_agent(concat!("carecall/", env!("CARGO_PKG_VERSION")))
-            .with_inspector(Box::new(super::counters::ResponseCounter))
+            .with_user_agent(USER_AGENT)
+            .with_inspector(Box::new(super::sent_by::Hooks))
+            .with_transport_inspector(Box::new(super::sent_by::SentByKey))
             .build();
         let incoming = endpoint.incoming_transactions()?;
         let dialogs = Arc::new(DialogLayer::new(endpoint.inner.clone()));
@@ -185,6 +158,7 @@ impl SipEndpoint {
             tcp,
             udp_addr,
             Arc::new(gate),
+            guard,
             inner.clone(),
             cancel.child_token(),
         ));
@@ -255,7 +229,17 @@ impl SipEndpoint {
                 tokio::spawn(async move { dialog.handle(&mut tx).await });
                 continue;
             }
+            // A request with a To tag belongs to a dialog; none matched (RFC 3261 §12.2.2).
+            let in_dialog = tx
+                .original
+                .to_header()
+                .is_ok_and(|to| to.tag().ok().flatten().is_some());
             match tx.original.method {
+                Method::Invite if in_dialog => {
+                    tokio::spawn(
+                        async move { tx.reply(StatusCode::CallTransactionDoesNotExist).await },
+                    );
+                }
                 Method::Invite => {
                     let pending = PendingInvite::new(
                         tx,

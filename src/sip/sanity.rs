@@ -51,16 +51,20 @@ fn value_of(text: &str) -> String {
 pub fn triage(bytes: &[u8]) -> &'static str {
     use rsipstack::sip::prelude::*;
     use rsipstack::sip::{Method, SipMessage};
+    if !super::datagram::library_takes(bytes) {
+        return unparsable(bytes);
+    }
     let Ok(msg) = SipMessage::try_from(bytes) else {
         return "dropped: unparsable";
     };
-    let req = match msg {
+    let mut req = match msg {
         SipMessage::Response(r) => {
             let _ = r.via_received();
             return "dropped: response without a transaction";
         }
         SipMessage::Request(r) => r,
     };
+    super::repair::tidy_request(&mut req);
     let via = req
         .via_header()
         .ok()
@@ -84,6 +88,27 @@ pub fn triage(bytes: &[u8]) -> &'static str {
         Method::Ack => "absorbed",
         Method::Bye | Method::Info | Method::Cancel | Method::Update => "481",
         _ => "405",
+    }
+}
+
+/// What [`triage`] says of bytes the library cannot parse: the answer of
+/// [`super::datagram::Guard`] for a trunk's source.
+fn unparsable(bytes: &[u8]) -> &'static str {
+    use super::raw::{RawRequest, Status};
+    let Some(req) = RawRequest::parse(bytes) else {
+        return "dropped: unparsable";
+    };
+    if req.is_ack() {
+        return "dropped: unparsable ACK";
+    }
+    let status = req.status();
+    let source = std::net::SocketAddr::from(([192, 0, 2, 1], 5060));
+    let _ = req.response(status, source, "INVITE", "carecall");
+    match status {
+        Status::BadRequest => "400: unparsable",
+        Status::Forbidden => "403",
+        Status::NotImplemented => "501: unknown method",
+        Status::VersionNotSupported => "505",
     }
 }
 
@@ -141,5 +166,7 @@ mod tests {
         assert_eq!(super::triage(&read("clerr")), "400: malformed");
         assert_eq!(super::triage(&read("esc01")), "call: SDP offer parsed");
         assert_eq!(super::triage(b"\x00garbage"), "dropped: unparsable");
+        assert_eq!(super::triage(&read("intmeth")), "501: unknown method");
+        assert_eq!(super::triage(&read("esc02")), "501: unknown method");
     }
 }

@@ -14,11 +14,11 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 
 use rsipstack::transaction::endpoint::EndpointInnerRef;
-use rsipstack::transport::tcp::TcpConnection;
 use rsipstack::transport::{SipAddr, SipConnection};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio_util::sync::CancellationToken;
 
+use super::datagram::Guard;
 use super::endpoint::SourcePolicy;
 use crate::config::{TcpLimits, UnknownSource};
 
@@ -135,6 +135,7 @@ pub(super) async fn accept_loop(
     listener: TcpListener,
     local: SocketAddr,
     gate: Arc<TcpGate>,
+    guard: Arc<Guard>,
     endpoint: EndpointInnerRef,
     cancel: CancellationToken,
 ) {
@@ -158,7 +159,10 @@ pub(super) async fn accept_loop(
         };
         let ip = remote.ip();
         match gate.admit(ip) {
-            Ok(trunk) => hand_over(stream, (ip, trunk), &local, &gate, &endpoint, &cancel),
+            Ok(trunk) => {
+                let shared = (&gate, &guard, &endpoint, &cancel);
+                hand_over(stream, (ip, trunk), &local, shared);
+            }
             Err(why) => {
                 tracing::debug!(reason = why.label(), "SIP TCP connection refused");
                 drop(stream);
@@ -167,17 +171,24 @@ pub(super) async fn accept_loop(
     }
 }
 
-/// Gives an admitted stream to the stack; its slot is released when the stack retires it.
+/// What every connection's hand-over needs.
+type Shared<'a> = (
+    &'a Arc<TcpGate>,
+    &'a Arc<Guard>,
+    &'a EndpointInnerRef,
+    &'a CancellationToken,
+);
+
+/// Gives an admitted stream to the stack, through carecall's relay
+/// ([`super::tcp_relay`]); its slot is released when the stack retires it.
 fn hand_over(
     stream: TcpStream,
     (ip, trunk): (IpAddr, bool),
     local: &SipAddr,
-    gate: &Arc<TcpGate>,
-    endpoint: &EndpointInnerRef,
-    cancel: &CancellationToken,
+    (gate, guard, endpoint, cancel): Shared<'_>,
 ) {
     let token = cancel.child_token();
-    match TcpConnection::from_stream(stream, local.clone(), Some(token.clone())) {
+    match super::tcp_relay::guard_stream(stream, local.clone(), guard.clone(), token.clone()) {
         Ok(connection) => {
             endpoint
                 .transport_layer

@@ -1,0 +1,247 @@
+//! Inbound SIP over TCP with carecall's look at each message before the SIP library's parser,
+//! as [`super::datagram`] does for UDP.
+//!
+//! The library frames and parses a stream inside its own connection type, which reads a tokio
+//! `TcpStream` and nothing else, and closes the connection on the first message it cannot
+//! parse. So carecall reads the peer's stream itself: [`guard_stream`] builds the library's
+//! connection from the peer stream's write half (responses go straight to the peer) and the
+//! read half of a local socket pair, and a relay task frames what the peer sends, one message
+//! at a time: a message the library takes is written to the pair, unchanged (but for a
+//! Content-Length header name written with white space before its colon, which the library's
+//! framing would misread); one it cannot take is answered as over UDP and not passed on.
+//! Keep-alive CRLFs pass as they come. When the library closes the connection (idle timeout,
+//! a framing error, shutdown) its cancel token fires and the relay stops; when the peer closes,
+//! the relay closes the pair and the library sees the end of stream.
+
+use std::net::SocketAddr;
+use std::os::fd::OwnedFd;
+use std::sync::Arc;
+
+use rsipstack::transport::stream::StreamConnectionInner;
+use rsipstack::transport::tcp::TcpConnection;
+use rsipstack::transport::SipAddr;
+use tokio::io::{AsyncReadExt, AsyncWriteExt, ReadHalf};
+use tokio::net::{TcpStream, UnixStream};
+use tokio_util::sync::CancellationToken;
+
+use super::datagram::{Guard, Verdict};
+
+/// The most a message may take, as the library's own framing allows.
+const MAX_MESSAGE: usize = 65535;
+
+/// Wraps an accepted stream from `remote`: returns the connection to hand to the library and
+/// starts the relay, which ends with `token`.
+pub(super) fn guard_stream(
+    stream: TcpStream,
+    local: SipAddr,
+    guard: Arc<Guard>,
+    token: CancellationToken,
+) -> std::io::Result<TcpConnection> {
+    let remote = stream.peer_addr()?;
+    let (peer_read, peer_write) = tokio::io::split(stream);
+    let (library_end, relay_end) = std::os::unix::net::UnixStream::pair()?;
+    library_end.set_nonblocking(true)?;
+    relay_end.set_nonblocking(true)?;
+    // The library's connection type names `TcpStream`; the pair's end is a stream socket
+    // read with read(2)/recv(2) like any other, and nothing asks it for TCP options.
+    let library_end = TcpStream::from_std(std::net::TcpStream::from(OwnedFd::from(library_end)))?;
+    let relay_end = UnixStream::from_std(relay_end)?;
+    let (library_read, _) = tokio::io::split(library_end);
+    let remote_sip = SipAddr {
+        r#type: Some(rsipstack::sip::Transport::Tcp),
+        addr: remote.into(),
+    };
+    let inner = StreamConnectionInner::new(local, remote_sip, library_read, peer_write);
+    let connection = TcpConnection {
+        inner: Arc::new(inner),
+        cancel_token: Some(token.clone()),
+    };
+    let relay = Relay {
+        connection: connection.clone(),
+        guard,
+        remote,
+    };
+    tokio::spawn(relay.run(peer_read, relay_end, token));
+    Ok(connection)
+}
+
+struct Relay {
+    connection: TcpConnection,
+    guard: Arc<Guard>,
+    remote: SocketAddr,
+}
+
+impl Relay {
+    async fn run(
+        self,
+        mut peer: ReadHalf<TcpStream>,
+        mut library: UnixStream,
+        token: CancellationToken,
+    ) {
+        let mut pending = Vec::new();
+        let mut chunk = vec![0u8; 16 * 1024];
+        loop {
+            let read = tokio::select! {
+                () = token.cancelled() => break,
+                read = peer.read(&mut chunk) => read,
+            };
+            let n = match read {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            pending.extend_from_slice(&chunk[..n]);
+            while let Some(frame) = next_frame(&mut pending) {
+                if self.deliver(frame, &mut library).await.is_err() {
+                    return;
+                }
+            }
+        }
+        let _ = library.shutdown().await;
+    }
+
+    /// Passes one frame on to the library, or answers it.
+    async fn deliver(&self, frame: Frame, library: &mut UnixStream) -> std::io::Result<()> {
+        let message = match frame {
+            Frame::Pass(bytes) => return library.write_all(&bytes).await,
+            Frame::Message(bytes) => bytes,
+        };
+        match self.guard.judge(&message, self.remote) {
+            Verdict::Pass => library.write_all(&message).await,
+            Verdict::Drop => Ok(()),
+            Verdict::Answer(status, response) => {
+                tracing::info!(
+                    status = status.code(),
+                    "SIP request the library cannot parse answered (TCP)"
+                );
+                super::counters::count("other", status.code());
+                let _ = self.connection.inner.send_raw(&response).await;
+                Ok(())
+            }
+        }
+    }
+}
+
+/// One unit of the peer's stream.
+#[derive(Debug, PartialEq, Eq)]
+enum Frame {
+    /// Bytes for the library as they are: keep-alive CRLFs, or a head the library's framing
+    /// will refuse (a bad Content-Length, an oversized message), which ends the connection.
+    Pass(Vec<u8>),
+    /// One whole message (head and body).
+    Message(Vec<u8>),
+}
+
+/// Takes the next frame off the front of `pending`, or `None` until more bytes arrive.
+fn next_frame(pending: &mut Vec<u8>) -> Option<Frame> {
+    if pending.starts_with(b"\r\n\r\n") {
+        return Some(Frame::Pass(pending.drain(..4).collect()));
+    }
+    if pending.starts_with(b"\r\n") {
+        return Some(Frame::Pass(pending.drain(..2).collect()));
+    }
+    let Some(end) = pending.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return (pending.len() > MAX_MESSAGE).then(|| Frame::Pass(std::mem::take(pending)));
+    };
+    let head_len = end + 4;
+    let length = match content_length(&pending[..end]) {
+        Some(Ok(n)) => n,
+        None => 0,
+        Some(Err(())) => return Some(Frame::Pass(std::mem::take(pending))),
+    };
+    if head_len + length > MAX_MESSAGE {
+        return Some(Frame::Pass(std::mem::take(pending)));
+    }
+    if pending.len() < head_len + length {
+        return None;
+    }
+    let message: Vec<u8> = pending.drain(..head_len + length).collect();
+    Some(Frame::Message(tidy_content_length_name(message, end)))
+}
+
+/// The Content-Length (or `l`) of a message head, its header name compared without the white
+/// space RFC 3261 allows before the colon; `Err` when it is not a number.
+fn content_length(head: &[u8]) -> Option<Result<usize, ()>> {
+    head.split(|b| *b == b'\n').skip(1).find_map(|line| {
+        let colon = line.iter().position(|b| *b == b':')?;
+        let name = String::from_utf8_lossy(&line[..colon]);
+        let name = name.trim();
+        if !(name.eq_ignore_ascii_case("content-length") || name.eq_ignore_ascii_case("l")) {
+            return None;
+        }
+        let value = String::from_utf8_lossy(&line[colon + 1..]);
+        Some(value.trim().parse::<usize>().map_err(|_| ()))
+    })
+}
+
+/// `Content-Length   :` becomes `Content-Length:`, so that the library frames the body the
+/// same way (its framing compares the name as written).
+fn tidy_content_length_name(message: Vec<u8>, head_end: usize) -> Vec<u8> {
+    let head = &message[..head_end];
+    let mut out = Vec::with_capacity(message.len());
+    let mut changed = false;
+    for (i, line) in head.split(|b| *b == b'\n').enumerate() {
+        if i > 0 {
+            out.push(b'\n');
+        }
+        let colon = line.iter().position(|b| *b == b':');
+        match colon {
+            Some(c) if i > 0 && !matches!(line.first(), Some(b' ' | b'\t')) => {
+                let name = &line[..c];
+                let trimmed = name.trim_ascii_end();
+                let is_length = trimmed.eq_ignore_ascii_case(b"content-length")
+                    || trimmed.eq_ignore_ascii_case(b"l");
+                if is_length && trimmed.len() != name.len() {
+                    changed = true;
+                    out.extend_from_slice(trimmed);
+                    out.extend_from_slice(&line[c..]);
+                } else {
+                    out.extend_from_slice(line);
+                }
+            }
+            _ => out.extend_from_slice(line),
+        }
+    }
+    if !changed {
+        return message;
+    }
+    out.extend_from_slice(&message[head_end..]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_are_whole_messages_keepalives_pass_and_partial_ones_wait() {
+        let one = b"OPTIONS sip:a SIP/2.0\r\nl: 3\r\n\r\nabc".to_vec();
+        let mut pending = [b"\r\n\r\n".as_slice(), &one, &one[..10]].concat();
+        assert_eq!(
+            next_frame(&mut pending),
+            Some(Frame::Pass(b"\r\n\r\n".to_vec()))
+        );
+        assert_eq!(next_frame(&mut pending), Some(Frame::Message(one.clone())));
+        assert_eq!(next_frame(&mut pending), None, "half a message waits");
+        pending.extend_from_slice(&one[10..]);
+        assert_eq!(next_frame(&mut pending), Some(Frame::Message(one)));
+        assert!(pending.is_empty());
+    }
+
+    #[test]
+    fn a_spaced_content_length_frames_the_body_and_is_tidied_for_the_library() {
+        let msg = b"INVITE sip:a SIP/2.0\r\nContent-Length   : 4\r\nX: y\r\n\r\nv=0\n".to_vec();
+        let mut pending = msg.clone();
+        let Some(Frame::Message(m)) = next_frame(&mut pending) else {
+            panic!("one message");
+        };
+        assert_eq!(
+            m,
+            b"INVITE sip:a SIP/2.0\r\nContent-Length: 4\r\nX: y\r\n\r\nv=0\n"
+        );
+        let mut bad = b"INVITE sip:a SIP/2.0\r\nContent-Length: -999\r\n\r\n".to_vec();
+        assert!(
+            matches!(next_frame(&mut bad), Some(Frame::Pass(_))),
+            "the library refuses it"
+        );
+    }
+}
