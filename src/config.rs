@@ -166,6 +166,9 @@ pub struct CallsConfig {
     pub ring_timeout: Duration,
     /// How long an inbound call rings (180) before carecall answers; 0 answers at once.
     pub answer_delay: Duration,
+    /// Threads of the runtime that runs SIP, the calls' sessions, the store's requests, the
+    /// API and the scheduler (the media has its own `[rtp] workers`).
+    pub threads: usize,
     /// Listen to the start of answered outbound calls and hang up on answering machines.
     pub answering_machine_detection: bool,
     /// How long a claimed automatic-call attempt stays this node's before another node may

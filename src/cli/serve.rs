@@ -39,6 +39,7 @@ pub fn run(config: Config, path: Option<PathBuf>) -> Result<(), CliError> {
         "prompts and dialplans loaded"
     );
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(config.calls.threads)
         .enable_all()
         .thread_name("carecall")
         .build()?;

@@ -163,8 +163,8 @@ pub(super) struct RawRtp {
 impl Default for RawRtp {
     fn default() -> Self {
         RawRtp {
-            port_min: 20000,
-            port_max: 39999,
+            port_min: 10000,
+            port_max: 29999,
             media_timeout_ms: 30_000,
             workers: 0,
         }
@@ -184,6 +184,7 @@ pub(super) struct RawCalls {
     node_id: Option<String>,
     automatic_calls: bool,
     control_socket: Option<String>,
+    threads: usize,
 }
 
 impl Default for RawCalls {
@@ -194,6 +195,7 @@ impl Default for RawCalls {
             drain_limit_s: 120,
             ring_timeout_ms: 45_000,
             answer_delay_ms: 0,
+            threads: 1,
             answering_machine_detection: true,
             attempt_lease_s: 600,
             node_id: None,

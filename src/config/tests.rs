@@ -330,3 +330,12 @@ fn the_database_password_comes_from_the_environment_or_a_file() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_call_runtime_has_one_thread_unless_told_and_rtp_ports_stay_below_the_ephemeral_range() {
+    let c = parse("").unwrap();
+    assert_eq!(c.calls.threads, 1);
+    assert!(c.rtp.port_max < 32768, "{}", c.rtp.port_max);
+    assert_eq!(parse("[calls]\nthreads = 3\n").unwrap().calls.threads, 3);
+    assert!(parse("[calls]\nthreads = 0\n").unwrap().calls.threads >= 1);
+}

@@ -124,6 +124,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
     );
     let config = Config::parse(&text, std::path::Path::new("<loadgen>"))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(config.calls.threads)
         .thread_name("carecall")
         .enable_all()
         .build()?;

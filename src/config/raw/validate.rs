@@ -181,6 +181,10 @@ impl RawConfig {
                 drain_limit: Duration::from_secs(calls.drain_limit_s),
                 ring_timeout: Duration::from_millis(calls.ring_timeout_ms),
                 answer_delay: Duration::from_millis(calls.answer_delay_ms),
+                threads: match calls.threads {
+                    0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+                    n => n,
+                },
                 answering_machine_detection: calls.answering_machine_detection,
                 attempt_lease: Duration::from_secs(calls.attempt_lease_s),
                 node_id: calls.node_id.clone().unwrap_or_else(default_node_id),
