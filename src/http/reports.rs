@@ -277,9 +277,9 @@ fn reports_json(reports: &[ReportExport]) -> Result<Value, ApiError> {
     serde_json::from_slice(&out).map_err(|_| ApiError::Internal(Fault::Export))
 }
 
-/// The flag thresholds, for drawing them into charts.
+/// The flag thresholds in use now (a reload's, once one passed), for drawing them into charts.
 fn thresholds(state: &AppState) -> Value {
-    let rules = &state.config().store_options.flag_rules;
+    let rules = state.flag_rules();
     json!({
         "fever_celsius": f64::from(rules.fever_tenths) / 10.0,
         "spo2_at_or_below": rules.spo2_at_or_below,
