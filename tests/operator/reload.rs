@@ -26,6 +26,39 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// For each call of the engine's log (JSON lines), in order, the seconds from its "closing"
+/// step to its "call ended" line: how long its closing prompt played before the BYE.
+fn closing_seconds(log: &str) -> Vec<f64> {
+    let mut calls: Vec<(u64, Option<f64>, Option<f64>)> = Vec::new();
+    for line in log.lines() {
+        let Ok(line) = serde_json::from_str::<Value>(line) else {
+            continue;
+        };
+        let Some(call) = line["span"]["call"].as_u64() else {
+            continue;
+        };
+        let at = line["timestamp"]
+            .as_str()
+            .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+            .map(|t| t.as_millisecond() as f64 / 1000.0);
+        let closing = line["fields"]["message"] == "step" && line["fields"]["step"] == "closing";
+        let ended = line["fields"]["message"] == "call ended";
+        if !calls.iter().any(|c| c.0 == call) {
+            calls.push((call, None, None));
+        }
+        let entry = calls.iter_mut().find(|c| c.0 == call).unwrap();
+        if closing {
+            entry.1 = at;
+        } else if ended {
+            entry.2 = at;
+        }
+    }
+    calls
+        .into_iter()
+        .filter_map(|(_, closing, ended)| Some(ended? - closing?))
+        .collect()
+}
+
 #[test]
 fn sighup_reloads_a_changed_prompt_during_a_call_and_a_broken_set_is_refused() {
     rt().block_on(async {
@@ -39,9 +72,11 @@ fn sighup_reloads_a_changed_prompt_during_a_call_and_a_broken_set_is_refused() {
             health_call_rfc4733(target, &dir, "ops-reload-1", &ja_schedule(), 90_000, LIMIT).await
         });
         wait_listed(&node).await;
-        // A different recording for the closing prompt, while the call is up.
-        let closing = assets.join("prompts/ja/closing.wav");
-        std::fs::copy(assets.join("prompts/ja/hc_welcome.wav"), &closing).unwrap();
+        // A different (shorter) recording for the closing prompt, while the call is up.
+        for lang in ["ja", "en"] {
+            let prompts = assets.join("prompts").join(lang);
+            std::fs::copy(prompts.join("hc_welcome.wav"), prompts.join("closing.wav")).unwrap();
+        }
         // And a lower fever threshold: 36.5 °C (this call's temperature) is red for new calls
         // only; the call in progress keeps the rules it started with.
         let mut config = std::fs::read_to_string(&node.config).unwrap();
@@ -122,6 +157,23 @@ fn sighup_reloads_a_changed_prompt_during_a_call_and_a_broken_set_is_refused() {
         assert_eq!(
             en[0]["flag"], "red",
             "the reloaded fever threshold (36.5) makes 36.9 red: {reports:#}"
+        );
+        // The closing prompt each call played, from its "closing" step to its end: the call in
+        // progress at the reload kept the old recording (ja 13.6 s), the next call played the
+        // reloaded one (en hc_welcome's 3.5 s instead of en closing's 9.7 s).
+        let played = closing_seconds(&node.serve.log_text());
+        assert_eq!(
+            played.len(),
+            2,
+            "two calls reached their closing: {played:?}"
+        );
+        assert!(
+            played[0] > 12.0,
+            "the call in progress keeps the closing prompt it started with: {played:?}"
+        );
+        assert!(
+            played[1] < 6.0,
+            "the next call plays the reloaded closing prompt: {played:?}"
         );
         let _ = std::fs::remove_dir_all(&assets);
     });
