@@ -6,7 +6,8 @@
 //! changed prompt while the call goes on to its normal end; a broken dialplan is refused
 //! (SIGHUP and `carecall reload`, which says why) and the next call still works. A reload
 //! that passed changes the flags of reports staff enter and of the flow simulator too
-//! ([`reload`]).
+//! ([`reload`]). SIGTERM drains: a call coming in meanwhile gets 503, logged; the systemd
+//! unit sends these signals and sets `UMask=0077`.
 
 mod common;
 mod common_api;
@@ -20,7 +21,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use common::process::{carecall, carecall_split, create_store, staff_add, temp_dir, Serve};
-use common::{free_port, health_call_rfc4733, root, rt, schedule};
+use common::{free_port, health_call_rfc4733, root, rt, schedule, sipp, uac};
 use common_api::{Api, Cred};
 
 const LIMIT: Duration = Duration::from_secs(120);
@@ -49,7 +50,7 @@ fn start(name: &str, assets: &Path) -> Node {
     let (sip, http) = (free_port(), free_port());
     let config = dir.join("carecall.toml");
     let text = format!(
-        "[sip]\nlisten = \"127.0.0.1:{sip}\"\n[http]\nlisten = \"127.0.0.1:{http}\"\n[rtp]\nport_min = 42000\nport_max = 49999\n[calls]\nautomatic_calls = false\nnode_id = \"ops-{name}\"\n[store]\nurl = \"sqlite://{db}\"\n[prompts]\ndir = \"{assets}/prompts\"\n[dialplans]\ndir = \"{assets}/dialplans\"\n",
+        "[sip]\nlisten = \"127.0.0.1:{sip}\"\n[http]\nlisten = \"127.0.0.1:{http}\"\n[rtp]\nport_min = 42000\nport_max = 49999\n[calls]\nautomatic_calls = false\ndrain_limit_s = 10\nnode_id = \"ops-{name}\"\n[store]\nurl = \"sqlite://{db}\"\n[prompts]\ndir = \"{assets}/prompts\"\n[dialplans]\ndir = \"{assets}/dialplans\"\n",
         db = dir.join("carecall.db").display(),
         assets = assets.display(),
     );
@@ -290,6 +291,57 @@ fn a_live_call_is_listed_by_the_cli_and_the_api_and_gone_after_bye() {
             assert!(!log.contains(secret), "{secret} reached the log");
         }
     });
+}
+
+/// SIGTERM starts the drain: a call coming in meanwhile gets 503 (the unit's `KillSignal`),
+/// and the log says so, with the number of calls still active.
+#[test]
+fn a_call_during_the_drain_gets_503_and_the_log_says_so() {
+    rt().block_on(async {
+        let node = start("drain", &root());
+        let (dir, target) = (node.dir.clone(), node.target());
+        let first = tokio::spawn(async move {
+            health_call_rfc4733(target, &dir, "ops-drain", &ja_schedule(), 90_000, LIMIT).await
+        });
+        wait_listed(&node).await;
+        let pid = node.serve.child.id().to_string();
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        node.wait_log("stopping: draining calls", LIMIT).await;
+        let (ok, out) = sipp(uac(target, "tests/sipp/expect_503.xml", &[]), LIMIT).await;
+        assert!(ok, "a call during the drain gets 503:\n{out}");
+        node.wait_log("draining: new call refused with 503", LIMIT)
+            .await;
+        let refused = node
+            .serve
+            .log_text()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .find(|l| l["fields"]["message"] == "draining: new call refused with 503")
+            .unwrap();
+        assert_eq!(refused["fields"]["active"], 1, "{refused}");
+        // The call in progress is ended at the drain limit; its SIPp is not waited for.
+        first.abort();
+    });
+}
+
+/// The systemd unit: `systemctl reload` sends SIGHUP (the reload above), stopping sends SIGTERM
+/// (the drain), readiness is notified, and files the service creates are its own (0077).
+#[test]
+fn the_unit_reloads_with_sighup_drains_on_sigterm_and_keeps_its_files_private() {
+    let unit = std::fs::read_to_string(root().join("deploy/carecall.service")).unwrap();
+    let lines: Vec<&str> = unit.lines().map(str::trim).collect();
+    for line in [
+        "Type=notify",
+        "ExecReload=/bin/kill -HUP $MAINPID",
+        "KillSignal=SIGTERM",
+        "UMask=0077",
+    ] {
+        assert!(lines.contains(&line), "the unit has {line}:\n{unit}");
+    }
 }
 
 #[test]
