@@ -3,10 +3,12 @@
 //! stored, driven by `tests/browser/staff.mjs` (playwright-core with Debian's
 //! `/usr/bin/chromium`; `scripts/test.sh` installs both). Screenshots of each page are
 //! written to `$CARGO_TARGET_TMPDIR/browser-screenshots/`. Then `carecall demo` is started
-//! twice on a fresh store (`tests/browser/demo.mjs`): its printed login works, and a change
-//! staff made survives the restart.
+//! twice on a fresh store (`tests/browser/demo.mjs`): its printed login works, a Health Call
+//! made to it from SIPp is on today's list, and a change staff made survives the restart.
 
 mod common;
+mod common_api;
+mod common_store;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -60,7 +62,7 @@ fn staff_page_and_simulator_in_headless_chromium() {
     let shots = tmp.join("browser-screenshots");
     let _ = std::fs::remove_dir_all(&shots);
 
-    let (config, db, http) = write_config(&dir, root);
+    let (config, db, http, _) = write_config(&dir, root);
     common::process::create_store(&config);
     import_patients(&dir, &config);
     common::process::staff_add(&config, ADMIN, "admin", None, PASSWORD);
@@ -139,7 +141,7 @@ fn staff_page_and_simulator_in_headless_chromium() {
 /// patients; after a restart ("kept" the store), a change made on the page is still there.
 fn demo_first_login_survives_a_restart(root: &Path, dir: &Path, shots: &Path) {
     std::fs::create_dir_all(dir).unwrap();
-    let (config, _, http) = write_config(dir, root);
+    let (config, _, http, sip) = write_config(dir, root);
     for (run, mode) in [(1, "first"), (2, "again")] {
         let log_path = dir.join(format!("demo-{run}.log"));
         let mut demo = Command::new(env!("CARGO_BIN_EXE_carecall"))
@@ -175,6 +177,11 @@ fn demo_first_login_survives_a_restart(root: &Path, dir: &Path, shots: &Path) {
             }
         };
         let ready = wait_for(&log_path, "carecall ready", Duration::from_secs(30));
+        // Issue 11: a Health Call made today to the demo, as it prints, is on today's list.
+        let called = match (&login, run == 1 && ready) {
+            (Some((user, pass)), true) => Some(demo_call_listed(dir, sip, http, user, pass)),
+            _ => None,
+        };
         let out = login.filter(|_| ready).map(|(user, pass)| {
             Command::new("node")
                 .arg(root.join("tests/browser/demo.mjs"))
@@ -193,6 +200,9 @@ fn demo_first_login_survives_a_restart(root: &Path, dir: &Path, shots: &Path) {
         let Some(out) = out else {
             panic!("demo run {run}: no login line or not ready:\n{printed}\n{log}");
         };
+        if let Some(Err(why)) = called {
+            panic!("demo run {run}: {why}\n{log}");
+        }
         assert!(
             printed.contains(&format!("Staff page: http://127.0.0.1:{http}/staff")),
             "the demo prints the staff page: {printed}"
@@ -221,6 +231,37 @@ fn demo_first_login_survives_a_restart(root: &Path, dir: &Path, shots: &Path) {
     }
 }
 
+/// A Health Call from SIPp to the demo on `sip` as demo patient 12345678 (birthday 0415): its
+/// report must be on today's list of the staff API on `http` (the demo's observation periods
+/// cover today), complete and not marked outside the period.
+fn demo_call_listed(dir: &Path, sip: u16, http: u16, user: &str, pass: &str) -> Result<(), String> {
+    let answers = [
+        "365", "1", "#", "2", "2", "2", "2", "2", "2", "2", "2", "2", "2",
+    ];
+    let schedule = common::schedule("1", "12345678", "0415", &answers);
+    let target = std::net::SocketAddr::from(([127, 0, 0, 1], sip));
+    common::rt().block_on(async {
+        let limit = Duration::from_secs(120);
+        let (ok, out) =
+            common::health_call_rfc4733(target, dir, "demo-call", &schedule, 90_000, limit).await;
+        if !ok {
+            return Err(format!("the demo call failed:\n{out}"));
+        }
+        let api = common_api::Api::new(std::net::SocketAddr::from(([127, 0, 0, 1], http)));
+        let token = api.token(user, pass).await;
+        let today = api.get("/api/v1/reports/today", &token).await.json();
+        let row = today["patients"]
+            .as_array()
+            .and_then(|rows| rows.iter().find(|r| r["hersys_id"] == "12345678"));
+        match row {
+            Some(r) if r["reported"] == true && r["outside_period"] == false => Ok(()),
+            _ => Err(format!(
+                "the demo call's report is not on today's list: {today}"
+            )),
+        }
+    })
+}
+
 /// The `USER`, `PASS` of a line `… demo login: USER / PASS (…`.
 fn demo_login(line: &str) -> Option<(String, String)> {
     let rest = line.split_once("demo login: ")?.1;
@@ -230,8 +271,8 @@ fn demo_login(line: &str) -> Option<(String, String)> {
 }
 
 /// A configuration on SQLite with free ports and no automatic calls; returns its path, the
-/// store URL and the HTTP port.
-fn write_config(dir: &Path, root: &Path) -> (PathBuf, String, u16) {
+/// store URL, the HTTP port and the SIP port.
+fn write_config(dir: &Path, root: &Path) -> (PathBuf, String, u16, u16) {
     let free = || {
         std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -252,7 +293,7 @@ fn write_config(dir: &Path, root: &Path) -> (PathBuf, String, u16) {
         ),
     )
     .unwrap();
-    (config, db, http)
+    (config, db, http, sip)
 }
 
 /// Three Minato patients under observation today: Yamada (who will report red), Silva and
