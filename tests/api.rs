@@ -318,7 +318,12 @@ async fn a_health_call_report_shows_red_first_and_a_silent_patient_is_a_non_repo
         (Some(e.day(0).to_string().as_str()), Some("red"))
     );
     assert_eq!(last["temperature_max"], 38.2);
+    assert_eq!(
+        last["outside_period"], false,
+        "today is inside Yamada's period"
+    );
     assert_eq!(days["reports"][0]["channel"], "health_call");
+    assert_eq!(days["reports"][0]["outside_period"], false);
 
     let csv = e.api.get("/api/v1/reports/export", &e.minato).await;
     ok(&csv);
@@ -439,6 +444,19 @@ async fn a_report_from_outside_the_observation_period_is_on_todays_list_red_firs
             { "question": "callback", "value": "yes", "state": "answered" },
         ])
     );
+    // The patient page marks the day, and the report, that came from outside the period:
+    // today only (the period ended yesterday; the nine days before are inside it).
+    let days = days.json();
+    let marked: Vec<bool> = days["days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["outside_period"].as_bool().expect("outside_period"))
+        .collect();
+    let mut expected = vec![false; 9];
+    expected.push(true);
+    assert_eq!(marked, expected, "{days}");
+    assert_eq!(days["reports"][0]["outside_period"], true, "{days}");
 }
 
 async fn staff_of_one_centre_get_404_for_another_centres_patient(db: Db) {

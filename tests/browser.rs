@@ -3,10 +3,14 @@
 //! stored, driven by `tests/browser/staff.mjs` (playwright-core with Debian's
 //! `/usr/bin/chromium`; `scripts/test.sh` installs both). Screenshots of each page are
 //! written to `$CARGO_TARGET_TMPDIR/browser-screenshots/`. Then `carecall demo` is started
-//! twice on a fresh store (`tests/browser/demo.mjs`): its printed login works, and a change
-//! staff made survives the restart.
+//! twice on a fresh store (`tests/browser/demo.mjs`): its printed login works, a Health Call
+//! made to it from SIPp is on today's list, and a change staff made survives the restart.
 
 mod common;
+mod common_api;
+mod common_store;
+#[path = "browser/demo.rs"]
+mod demo;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -60,7 +64,7 @@ fn staff_page_and_simulator_in_headless_chromium() {
     let shots = tmp.join("browser-screenshots");
     let _ = std::fs::remove_dir_all(&shots);
 
-    let (config, db, http) = write_config(&dir, root);
+    let (config, db, http, _) = write_config(&dir, root);
     common::process::create_store(&config);
     import_patients(&dir, &config);
     common::process::staff_add(&config, ADMIN, "admin", None, PASSWORD);
@@ -132,106 +136,12 @@ fn staff_page_and_simulator_in_headless_chromium() {
             );
         }
     }
-    demo_first_login_survives_a_restart(root, &dir.join("demo"), &shots);
-}
-
-/// `carecall demo` on a fresh store prints a login that works in Chromium and shows the demo
-/// patients; after a restart ("kept" the store), a change made on the page is still there.
-fn demo_first_login_survives_a_restart(root: &Path, dir: &Path, shots: &Path) {
-    std::fs::create_dir_all(dir).unwrap();
-    let (config, _, http) = write_config(dir, root);
-    for (run, mode) in [(1, "first"), (2, "again")] {
-        let log_path = dir.join(format!("demo-{run}.log"));
-        let mut demo = Command::new(env!("CARGO_BIN_EXE_carecall"))
-            .args(["demo", "--config"])
-            .arg(&config)
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&log_path).unwrap())
-            .spawn()
-            .unwrap();
-        let stdout = demo.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            use std::io::BufRead;
-            for line in std::io::BufReader::new(stdout)
-                .lines()
-                .map_while(Result::ok)
-            {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut printed = Vec::new();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let login = loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let Ok(line) = rx.recv_timeout(left) else {
-                break None;
-            };
-            printed.push(line.clone());
-            if let Some(login) = demo_login(&line) {
-                break Some(login);
-            }
-        };
-        let ready = wait_for(&log_path, "carecall ready", Duration::from_secs(30));
-        let out = login.filter(|_| ready).map(|(user, pass)| {
-            Command::new("node")
-                .arg(root.join("tests/browser/demo.mjs"))
-                .arg(format!("http://127.0.0.1:{http}"))
-                .args([&user, &pass])
-                .arg(shots)
-                .arg(mode)
-                .output()
-                .expect("node runs")
-        });
-        let _ = demo.kill();
-        let _ = demo.wait();
-        printed.extend(rx.try_iter());
-        let printed = printed.join("\n");
-        let log = std::fs::read_to_string(&log_path).unwrap_or_default();
-        let Some(out) = out else {
-            panic!("demo run {run}: no login line or not ready:\n{printed}\n{log}");
-        };
-        assert!(
-            printed.contains(&format!("Staff page: http://127.0.0.1:{http}/staff")),
-            "the demo prints the staff page: {printed}"
-        );
-        assert!(
-            printed.contains("(fictional demo account, demo only"),
-            "stated as fictional: {printed}"
-        );
-        let kept = printed.contains("kept them");
-        assert_eq!(
-            kept,
-            run == 2,
-            "imported only into an empty store: {printed}"
-        );
-        assert!(
-            out.status.success(),
-            "demo browser run {run} failed:\n{}\n{}\n{printed}\n{log}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        println!("{}", String::from_utf8_lossy(&out.stdout));
-    }
-    for name in ["20-demo-login", "21-demo-restarted"] {
-        let png = std::fs::read(shots.join(format!("{name}.png"))).unwrap_or_default();
-        assert!(png.starts_with(b"\x89PNG"), "screenshot {name}.png written");
-    }
-}
-
-/// The `USER`, `PASS` of a line `… demo login: USER / PASS (…`.
-fn demo_login(line: &str) -> Option<(String, String)> {
-    let rest = line.split_once("demo login: ")?.1;
-    let (user, rest) = rest.split_once(" / ")?;
-    let pass = rest.split_once(" (")?.0;
-    Some((user.to_string(), pass.to_string()))
+    demo::demo_first_login_survives_a_restart(root, &dir.join("demo"), &shots);
 }
 
 /// A configuration on SQLite with free ports and no automatic calls; returns its path, the
-/// store URL and the HTTP port.
-fn write_config(dir: &Path, root: &Path) -> (PathBuf, String, u16) {
+/// store URL, the HTTP port and the SIP port.
+fn write_config(dir: &Path, root: &Path) -> (PathBuf, String, u16, u16) {
     let free = || {
         std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -252,7 +162,7 @@ fn write_config(dir: &Path, root: &Path) -> (PathBuf, String, u16) {
         ),
     )
     .unwrap();
-    (config, db, http)
+    (config, db, http, sip)
 }
 
 /// Three Minato patients under observation today: Yamada (who will report red), Silva and

@@ -4,11 +4,16 @@
 //! step; after BYE it is gone. `/metrics` of the fresh engine has every series at zero, and
 //! the SIP response and RTP counters move with the call. SIGHUP during a live call reloads a
 //! changed prompt while the call goes on to its normal end; a broken dialplan is refused
-//! (SIGHUP and `carecall reload`, which says why) and the next call still works.
+//! (SIGHUP and `carecall reload`, which says why) and the next call still works. A reload
+//! that passed changes the flags of reports staff enter and of the flow simulator too
+//! ([`reload`]). SIGTERM drains: a call coming in meanwhile gets 503, logged; the systemd
+//! unit sends these signals and sets `UMask=0077`.
 
 mod common;
 mod common_api;
 mod common_store;
+#[path = "operator/reload.rs"]
+mod reload;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -16,7 +21,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use common::process::{carecall, carecall_split, create_store, staff_add, temp_dir, Serve};
-use common::{free_port, health_call_rfc4733, root, rt, schedule};
+use common::{free_port, health_call_rfc4733, root, rt, schedule, sipp, uac};
 use common_api::{Api, Cred};
 
 const LIMIT: Duration = Duration::from_secs(120);
@@ -34,6 +39,7 @@ struct Node {
     dir: PathBuf,
     config: PathBuf,
     sip: u16,
+    http: u16,
     api: Api,
 }
 
@@ -44,7 +50,7 @@ fn start(name: &str, assets: &Path) -> Node {
     let (sip, http) = (free_port(), free_port());
     let config = dir.join("carecall.toml");
     let text = format!(
-        "[sip]\nlisten = \"127.0.0.1:{sip}\"\n[http]\nlisten = \"127.0.0.1:{http}\"\n[rtp]\nport_min = 42000\nport_max = 49999\n[calls]\nautomatic_calls = false\nnode_id = \"ops-{name}\"\n[store]\nurl = \"sqlite://{db}\"\n[prompts]\ndir = \"{assets}/prompts\"\n[dialplans]\ndir = \"{assets}/dialplans\"\n",
+        "[sip]\nlisten = \"127.0.0.1:{sip}\"\n[http]\nlisten = \"127.0.0.1:{http}\"\n[rtp]\nport_min = 42000\nport_max = 49999\n[calls]\nautomatic_calls = false\ndrain_limit_s = 10\nnode_id = \"ops-{name}\"\n[store]\nurl = \"sqlite://{db}\"\n[prompts]\ndir = \"{assets}/prompts\"\n[dialplans]\ndir = \"{assets}/dialplans\"\n",
         db = dir.join("carecall.db").display(),
         assets = assets.display(),
     );
@@ -62,6 +68,7 @@ fn start(name: &str, assets: &Path) -> Node {
         dir,
         config,
         sip,
+        http,
         api,
     }
 }
@@ -286,6 +293,57 @@ fn a_live_call_is_listed_by_the_cli_and_the_api_and_gone_after_bye() {
     });
 }
 
+/// SIGTERM starts the drain: a call coming in meanwhile gets 503 (the unit's `KillSignal`),
+/// and the log says so, with the number of calls still active.
+#[test]
+fn a_call_during_the_drain_gets_503_and_the_log_says_so() {
+    rt().block_on(async {
+        let node = start("drain", &root());
+        let (dir, target) = (node.dir.clone(), node.target());
+        let first = tokio::spawn(async move {
+            health_call_rfc4733(target, &dir, "ops-drain", &ja_schedule(), 90_000, LIMIT).await
+        });
+        wait_listed(&node).await;
+        let pid = node.serve.child.id().to_string();
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        node.wait_log("stopping: draining calls", LIMIT).await;
+        let (ok, out) = sipp(uac(target, "tests/sipp/expect_503.xml", &[]), LIMIT).await;
+        assert!(ok, "a call during the drain gets 503:\n{out}");
+        node.wait_log("draining: new call refused with 503", LIMIT)
+            .await;
+        let refused = node
+            .serve
+            .log_text()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .find(|l| l["fields"]["message"] == "draining: new call refused with 503")
+            .unwrap();
+        assert_eq!(refused["fields"]["active"], 1, "{refused}");
+        // The call in progress is ended at the drain limit; its SIPp is not waited for.
+        first.abort();
+    });
+}
+
+/// The systemd unit: `systemctl reload` sends SIGHUP (the reload above), stopping sends SIGTERM
+/// (the drain), readiness is notified, and files the service creates are its own (0077).
+#[test]
+fn the_unit_reloads_with_sighup_drains_on_sigterm_and_keeps_its_files_private() {
+    let unit = std::fs::read_to_string(root().join("deploy/carecall.service")).unwrap();
+    let lines: Vec<&str> = unit.lines().map(str::trim).collect();
+    for line in [
+        "Type=notify",
+        "ExecReload=/bin/kill -HUP $MAINPID",
+        "KillSignal=SIGTERM",
+        "UMask=0077",
+    ] {
+        assert!(lines.contains(&line), "the unit has {line}:\n{unit}");
+    }
+}
+
 #[test]
 fn calls_list_without_a_running_engine_names_the_socket() {
     let dir = temp_dir("ops", "unreachable");
@@ -304,119 +362,4 @@ fn calls_list_without_a_running_engine_names_the_socket() {
             "{args:?} names the socket: {out}"
         );
     }
-}
-
-/// Copies `from` into `to` recursively.
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
-#[test]
-fn sighup_reloads_a_changed_prompt_during_a_call_and_a_broken_set_is_refused() {
-    rt().block_on(async {
-        let assets = temp_dir("ops", "assets");
-        copy_dir(&root().join("prompts"), &assets.join("prompts"));
-        copy_dir(&root().join("dialplans"), &assets.join("dialplans"));
-        let node = start("reload", &assets);
-
-        let (dir, target) = (node.dir.clone(), node.target());
-        let first = tokio::spawn(async move {
-            health_call_rfc4733(target, &dir, "ops-reload-1", &ja_schedule(), 90_000, LIMIT).await
-        });
-        wait_listed(&node).await;
-        // A different recording for the closing prompt, while the call is up.
-        let closing = assets.join("prompts/ja/closing.wav");
-        std::fs::copy(assets.join("prompts/ja/hc_welcome.wav"), &closing).unwrap();
-        // And a lower fever threshold: 36.5 °C (this call's temperature) is red for new calls
-        // only; the call in progress keeps the rules it started with.
-        let mut config = std::fs::read_to_string(&node.config).unwrap();
-        config.push_str("[flags]\nfever_celsius = 36.5\n");
-        std::fs::write(&node.config, config).unwrap();
-        node.sighup();
-        node.wait_log(
-            "reload: new calls get the new dialplans, prompts and flag rules",
-            LIMIT,
-        )
-        .await;
-        assert_eq!(
-            value(
-                &node.metrics().await,
-                "carecall_reloads_total{result=\"ok\"}"
-            ),
-            1.0
-        );
-        let (ok, out) = first.await.unwrap();
-        assert!(ok, "the call in progress goes on to its end:\n{out}");
-        let reports = node.export();
-        let report = &reports.as_array().unwrap()[0];
-        assert_eq!(report["complete"], true, "{reports:#}");
-        assert_eq!(report["answers"]["temperature"].to_string(), "36.5");
-        assert_eq!(report["answers"]["callback"], "no");
-        assert_eq!(
-            report["flag"], "none",
-            "old rules for the call in progress: {report:#}"
-        );
-
-        // A broken dialplan: SIGHUP and `carecall reload` both keep the running set.
-        let plan = assets.join("dialplans/health_call.toml");
-        let text = std::fs::read_to_string(&plan).unwrap();
-        std::fs::write(&plan, text.replacen("[steps.closing]", "[steps.closing", 1)).unwrap();
-        node.sighup();
-        node.wait_log(
-            "reload refused: the running dialplans and prompts stay",
-            LIMIT,
-        )
-        .await;
-        let (ok, out) = carecall(&node.config, &["reload"]);
-        assert!(!ok, "a refused reload fails: {out}");
-        assert!(
-            out.contains("reload refused") && out.contains("health_call.toml"),
-            "says why, naming the file: {out}"
-        );
-        let metrics = node.metrics().await;
-        assert_eq!(
-            value(&metrics, "carecall_reloads_total{result=\"failed\"}"),
-            2.0
-        );
-        assert_eq!(
-            value(&metrics, "carecall_reloads_total{result=\"ok\"}"),
-            1.0
-        );
-
-        let (dir, target) = (node.dir.clone(), node.target());
-        let schedule = schedule(
-            "2",
-            "55702183",
-            "1224",
-            &[
-                "369", "1", "98#", "1", "2", "2", "2", "2", "2", "2", "2", "2", "2", "2",
-            ],
-        );
-        let (ok, out) =
-            health_call_rfc4733(target, &dir, "ops-reload-2", &schedule, 90_000, LIMIT).await;
-        assert!(ok, "the next call still works:\n{out}");
-        let reports = node.export();
-        let en: Vec<&Value> = reports
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|r| r["hersys_id"] == "55702183")
-            .collect();
-        assert_eq!(en.len(), 1, "{reports:#}");
-        assert_eq!(en[0]["complete"], true, "{reports:#}");
-        assert_eq!(
-            en[0]["flag"], "red",
-            "the reloaded fever threshold (36.5) makes 36.9 red: {reports:#}"
-        );
-        let _ = std::fs::remove_dir_all(&assets);
-    });
 }

@@ -30,6 +30,11 @@
     return el("span", { class: "flag", "data-flag": f, text: TEXT[ui].flags[f] });
   }
 
+  /** The mark of a report from a day outside the patient's observation period. */
+  function outsideBadge(ui) {
+    return el("span", { class: "badge outside", title: TEXT[ui].outsidePeriodHint, text: TEXT[ui].outsidePeriod });
+  }
+
   /** The reasons of a flag as a list of words in the page's language. */
   function reasonList(ui, codes, th) {
     if (!codes || !codes.length) return null;
@@ -123,10 +128,12 @@
     const questions = [...QUESTION_ORDER];
     for (const r of reports) for (const i of r.items || []) if (!questions.includes(i.question)) questions.push(i.question);
     const time = (iso) => new Date(iso).toLocaleTimeString(ui === "ja" ? "ja-JP" : "en-GB", { hour: "2-digit", minute: "2-digit" });
+    const outside = (c) => !!(c.report && c.report.outside_period);
     const head = el("tr", {}, el("th", { text: t.day }), columns.map((c) => el("th", {
-      class: c.report ? null : "no-report", "data-date": c.date,
+      class: c.report ? null : "no-report", "data-date": c.date, "data-outside": outside(c) ? "true" : null,
     }, `${Number(c.date.slice(5, 7))}/${Number(c.date.slice(8, 10))}`,
-    c.report ? el("span", { class: "sub", text: `${time(c.report.started_at)} ${t.channels[c.report.channel] || ""}` }) : null)));
+    c.report ? el("span", { class: "sub", text: `${time(c.report.started_at)} ${t.channels[c.report.channel] || ""}` }) : null,
+    outside(c) ? outsideBadge(ui) : null)));
     const flagRow = el("tr", { class: "flag-row" }, el("th", { text: t.flag }), columns.map((c) => el("td", {
       "data-date": c.date,
     }, flagBadge(ui, c.report && c.report.flag, !!c.report),
@@ -184,5 +191,5 @@
     return panel;
   }
 
-  window.CARECALL_VIEWS = Object.freeze({ chart, answersPanel, flagBadge, reasonList, livePanel });
+  window.CARECALL_VIEWS = Object.freeze({ chart, answersPanel, flagBadge, outsideBadge, reasonList, livePanel });
 })();

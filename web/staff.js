@@ -5,7 +5,7 @@
 
 (function () {
   const { TEXT, PROBLEMS, ERRORS, LANGUAGES } = window.CARECALL_TEXT;
-  const { chart, answersPanel, flagBadge, reasonList, livePanel } = window.CARECALL_VIEWS;
+  const { chart, answersPanel, flagBadge, outsideBadge, reasonList, livePanel } = window.CARECALL_VIEWS;
   /** A field's problem in the page's language: by its code, else the API's sentence. */
   const problemText = (body, field) =>
     (PROBLEMS[ui] || {})[(body.codes || {})[field]] || (body.fields || {})[field] || "";
@@ -186,9 +186,7 @@
   }
 
   function patientRow(p, th) {
-    const outside = p.outside_period
-      ? el("span", { class: "badge outside", title: t().outsidePeriodHint, text: t().outsidePeriod })
-      : null;
+    const outside = p.outside_period ? outsideBadge(ui) : null;
     return el("tr", {
       class: p.flag ? `row-${p.flag}` : null, "data-flag": p.flag || "none", "data-patient": p.patient_id,
       "data-outside": p.outside_period ? "true" : null,
@@ -230,13 +228,19 @@
         } }))
       : null;
     const blocked = p.number_blocked ? el("p", { class: "banner amber", id: "number-blocked", text: t().blocked }) : null;
+    // Days with a report from outside the observation period: marked in the days table and
+    // the answers table, and said once under the name.
+    const outsideDay = (d) => d.outside_period && d.reports > 0;
+    const outsideNote = days.days.some(outsideDay)
+      ? el("p", { class: "banner outside", id: "outside-note", text: t().outsideNote(p.observation_start, p.observation_end) })
+      : null;
     const queued = el("span", { class: "hint", id: "call-now-status" });
     view.replaceChildren(
       el("p", {}, el("a", { href: "#/today", text: `← ${t().back}` })),
       el("section", { class: "panel", id: "patient-head" },
         el("h2", { id: "patient-name", text: `${p.name}（${p.hersys_id}）` }),
         el("p", { class: "hint", text: `${t().born} ${p.birthday} · ${p.health_center}${p.risk ? ` · ${t().risk}: ${p.risk}` : ""}` }),
-        lock, blocked,
+        lock, blocked, outsideNote,
         el("div", { class: "buttons" },
           el("button", { type: "button", id: "call-now", text: t().callNow, onclick: async () => {
             try {
@@ -255,8 +259,10 @@
               { v: spo2Lines[1], label: t().spo2Line(spo2Lines[1]), cls: "line-amber" }], thresholds))),
       el("section", { class: "panel" }, el("h2", { text: t().days }),
         table("days-table", [t().day, t().flag, t().tempMax, t().spo2Min, t().reasons, t().reports],
-          days.days.map((d) => el("tr", { class: d.flag ? `row-${d.flag}` : null, "data-date": d.date },
-            el("td", { text: d.date }), flagCell(d.flag, d.reports > 0),
+          days.days.map((d) => el("tr", {
+            class: d.flag ? `row-${d.flag}` : null, "data-date": d.date, "data-outside": outsideDay(d) ? "true" : null,
+          },
+            el("td", {}, d.date, outsideDay(d) ? [" ", outsideBadge(ui)] : null), flagCell(d.flag, d.reports > 0),
             el("td", { class: "num", text: fmtTemp(d.temperature_max) }),
             el("td", { class: "num", text: fmtNum(d.spo2_min) }),
             el("td", { class: "reasons-cell" }, reasonList(ui, reasonsOf(d.date), thresholds)),

@@ -12,7 +12,8 @@ use carecall::runtime::{
 use super::CliError;
 
 /// Runs the engine until SIGINT or SIGTERM, then drains calls. SIGHUP (and `carecall
-/// reload`) loads dialplans and prompts again from `path` (`None`: the built-in defaults).
+/// reload`) loads dialplans, prompts and flag rules again from `path` (`None`: the built-in
+/// defaults); the staff API's reports and the flow simulator follow the reloaded rules too.
 pub fn run(config: Config, path: Option<PathBuf>) -> Result<(), CliError> {
     let store_kind = match config.store_url.split(':').next() {
         Some("postgres" | "postgresql") => "postgres",
@@ -44,11 +45,11 @@ pub fn run(config: Config, path: Option<PathBuf>) -> Result<(), CliError> {
         .thread_name("carecall")
         .build()?;
     let flows = assets.dialplan_flows()?;
-    let simulator = std::sync::Arc::new(carecall::simulator::SimContext::new(
+    let simulator = carecall::simulator::SimContext::new(
         &assets,
         config.store_options.flag_rules.clone(),
         "/api/v1/simulator/audio",
-    ));
+    );
     runtime.block_on(async move {
         let store = super::open_store(&config).await?;
         let http_config = config.clone();
@@ -58,9 +59,12 @@ pub fn run(config: Config, path: Option<PathBuf>) -> Result<(), CliError> {
         let reload = reloader(engine.view(), path, running);
         let control =
             ControlServer::start(&socket, control_handler(engine.view(), reload.clone()))?;
+        // The simulator assesses with the engine's current flag rules, reloads included.
+        let rules = engine.view();
+        let simulator = simulator.with_flag_rules_from(move || rules.flag_rules());
         let links = EngineLinks {
             events: Some(engine.subscribe()),
-            simulator: Some(simulator),
+            simulator: Some(Arc::new(simulator)),
             alerts: Some(engine.alerts()),
             engine: Some(engine.view()),
         };

@@ -20,6 +20,7 @@ use tokio::sync::{broadcast, watch};
 
 use crate::alert::Alerts;
 use crate::config::Config;
+use crate::report::FlagRules;
 use crate::runtime::CallEvent;
 use crate::simulator::SimContext;
 use crate::store::Store;
@@ -130,6 +131,25 @@ impl AppState {
 
     pub(crate) fn config(&self) -> &Config {
         &self.inner.config
+    }
+
+    /// The flag rules reports are assessed with now: the running engine's set (so a reload
+    /// that passed applies here as it does to new calls), or on a server over the store alone
+    /// the configured ones.
+    pub(crate) fn flag_rules(&self) -> FlagRules {
+        match self.engine() {
+            Some(engine) => engine.flag_rules(),
+            None => self.config().store_options.flag_rules.clone(),
+        }
+    }
+
+    /// The store, assessing answers stored through it with the engine's current flag rules
+    /// (see [`AppState::flag_rules`]); on a server over the store alone, the store as given.
+    pub(crate) fn assessing_store(&self) -> Store {
+        match self.engine() {
+            Some(engine) => self.store().with_flag_rules(engine.flag_rules()),
+            None => self.store().clone(),
+        }
     }
 }
 

@@ -91,7 +91,8 @@ pub struct DaysQuery {
     until: Option<String>,
 }
 
-/// `GET /api/v1/patients/{id}/reports`: the last days, one summary per day and every report.
+/// `GET /api/v1/patients/{id}/reports`: the last days, one summary per day and every report,
+/// each marked `outside_period` when its day is outside the patient's observation period.
 pub async fn patient_days(
     State(state): State<AppState>,
     auth: Auth,
@@ -119,6 +120,8 @@ pub async fn patient_days(
     )
     .await?;
     let zone = &state.config().schedule;
+    let (first, last_day) = record.fields.observation;
+    let outside = |date: Date| date < first || date > last_day;
     let mut summaries = Vec::new();
     for n in 0..days {
         let Some(date) = Date::from_days_since_epoch(first_date.days_since_epoch() + n) else {
@@ -128,12 +131,14 @@ pub async fn patient_days(
             .iter()
             .filter(|r| zone.local(r.started_at).0 == date)
             .collect();
-        summaries.push(day_summary(date, &of_day));
+        summaries.push(day_summary(date, &of_day, outside(date)));
     }
     let mut listed = reports_json(&reports)?;
     if let Value::Array(items) = &mut listed {
         for (item, r) in items.iter_mut().zip(&reports) {
-            item["date"] = json!(zone.local(r.started_at).0.to_string());
+            let date = zone.local(r.started_at).0;
+            item["date"] = json!(date.to_string());
+            item["outside_period"] = json!(outside(date));
             item["items"] = answer_items(r);
         }
     }
@@ -209,8 +214,9 @@ pub async fn export(
     }
 }
 
-/// One day of a patient's view: the worst flag, the highest temperature, the lowest SpO2.
-fn day_summary(date: Date, reports: &[&ReportExport]) -> Value {
+/// One day of a patient's view: the worst flag, the highest temperature, the lowest SpO2, and
+/// whether the day is outside the patient's observation period.
+fn day_summary(date: Date, reports: &[&ReportExport], outside_period: bool) -> Value {
     let flag = reports.iter().map(|r| r.flag).max();
     let values = reports
         .iter()
@@ -228,6 +234,7 @@ fn day_summary(date: Date, reports: &[&ReportExport]) -> Value {
         "date": date.to_string(),
         "reports": reports.len(),
         "reported": reports.iter().any(|r| r.complete),
+        "outside_period": outside_period,
         "flag": flag.map(Flag::label),
         "temperature_max": temperature.map(|t| f64::from(t) / 10.0),
         "spo2_min": spo2,
@@ -277,9 +284,9 @@ fn reports_json(reports: &[ReportExport]) -> Result<Value, ApiError> {
     serde_json::from_slice(&out).map_err(|_| ApiError::Internal(Fault::Export))
 }
 
-/// The flag thresholds, for drawing them into charts.
+/// The flag thresholds in use now (a reload's, once one passed), for drawing them into charts.
 fn thresholds(state: &AppState) -> Value {
-    let rules = &state.config().store_options.flag_rules;
+    let rules = state.flag_rules();
     json!({
         "fever_celsius": f64::from(rules.fever_tenths) / 10.0,
         "spo2_at_or_below": rules.spo2_at_or_below,

@@ -27,7 +27,8 @@ pub async fn create_staff_report(
 ) -> Result<Response, ApiError> {
     let record = find(&state, &auth, id).await?;
     let (answers, complete) = check_staff_report(&body).map_err(ApiError::Invalid)?;
-    let store = state.store();
+    // Assessed with the flag rules in use now (a reload's, once one passed), like a new call.
+    let store = state.assessing_store();
     let now = clock::wall_now();
     let report = store
         .start_report(record.id, Channel::Staff, None, None, now)

@@ -147,6 +147,10 @@ impl Engine {
             Some(store) => crate::alert::Alerts::spawn(store.clone(), &config.alert),
             None => crate::alert::Alerts::disabled(),
         };
+        let flag_rules = match &store {
+            Some(store) => store.flag_rules().clone(),
+            None => config.store_options.flag_rules.clone(),
+        };
         let shared = Arc::new(Shared {
             config,
             media,
@@ -154,6 +158,7 @@ impl Engine {
                 flows,
                 prompts,
                 store: store.clone(),
+                flag_rules,
             })),
             live: LiveCalls::default(),
             store,

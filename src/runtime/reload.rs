@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::{Assets, FlowFactory};
 use crate::config::Config;
 use crate::media::PromptSet;
+use crate::report::FlagRules;
 
 /// Reloads that replaced the set (`carecall_reloads_total{result="ok"}`).
 pub static RELOADS_OK: AtomicU64 = AtomicU64::new(0);
@@ -25,6 +26,9 @@ pub(crate) struct CallSet {
     /// The report store, assessing the call's answers with the set's flag rules (`None`
     /// without a store).
     pub store: Option<crate::store::Store>,
+    /// The set's flag rules: what its store assesses with, and what staff-entered reports
+    /// and the flow simulator assess with while the set is in use.
+    pub flag_rules: FlagRules,
 }
 
 /// How a reload went: the body of `carecall reload`'s answer.
@@ -41,6 +45,13 @@ pub struct ReloadReport {
 }
 
 impl super::EngineView {
+    /// The flag rules of the set in use now: those the engine started with until a reload
+    /// passes, then the reloaded ones (a refused reload changes nothing). New calls, reports
+    /// staff enter and flow simulator sessions starting now are all assessed with these.
+    pub fn flag_rules(&self) -> FlagRules {
+        self.shared.current_set().flag_rules.clone()
+    }
+
     /// Loads dialplans and prompts with `config` (`Err`: the configuration itself did not
     /// load, and says why) and, when every check passes, makes them the set new calls get.
     /// Otherwise the running set stays. Logs and counts the outcome either way.
@@ -57,7 +68,12 @@ impl super::EngineView {
                 let set = CallSet {
                     flows,
                     prompts: assets.prompts.clone(),
-                    store: self.shared.store.as_ref().map(|s| s.with_flag_rules(rules)),
+                    store: self
+                        .shared
+                        .store
+                        .as_ref()
+                        .map(|s| s.with_flag_rules(rules.clone())),
+                    flag_rules: rules,
                 };
                 self.shared.replace_set(set);
                 RELOADS_OK.fetch_add(1, Ordering::Relaxed);

@@ -39,12 +39,15 @@ pub use demo::DemoIdentities;
 pub use protocol::{ClientMessage, SimEvent};
 pub use session::{SimError, SimInput, SimSession};
 
+/// Where the flag rules come from: asked as each session starts and for each `hello`.
+type FlagRulesSource = Arc<dyn Fn() -> FlagRules + Send + Sync>;
+
 /// What every simulated call shares: the loaded prompts and dialplans, the flag rules, the
 /// demo identities and where prompt audio is served.
 pub struct SimContext {
     prompts: PromptSet,
     dialplans: BTreeMap<String, Arc<Dialplan>>,
-    flag_rules: FlagRules,
+    flag_rules: FlagRulesSource,
     demo: DemoIdentities,
     audio_base: String,
     gate: Arc<gate::SimGate>,
@@ -64,7 +67,7 @@ impl SimContext {
                 .iter()
                 .map(|(id, plan)| (id.clone(), plan.clone()))
                 .collect(),
-            flag_rules,
+            flag_rules: Arc::new(move || flag_rules.clone()),
             demo: DemoIdentities::builtin(),
             audio_base: audio_base.trim_end_matches('/').to_owned(),
             gate: Arc::default(),
@@ -91,6 +94,24 @@ impl SimContext {
         self.gate.admit(limits, source, origin, host)
     }
 
+    /// Takes the flag rules from `source` instead of the fixed ones given to
+    /// [`SimContext::new`]: asked as each session starts (a session keeps the rules it started
+    /// with, as a call does) and for each `hello`. `carecall serve` passes the engine's
+    /// [`crate::runtime::EngineView::flag_rules`], so a reload that passed changes the
+    /// simulator's flags as it changes new calls'.
+    pub fn with_flag_rules_from(
+        mut self,
+        source: impl Fn() -> FlagRules + Send + Sync + 'static,
+    ) -> SimContext {
+        self.flag_rules = Arc::new(source);
+        self
+    }
+
+    /// The flag rules a session starting now assesses answers with.
+    pub fn flag_rules(&self) -> FlagRules {
+        (self.flag_rules)()
+    }
+
     /// Replaces the identities Health Call's identification accepts.
     pub fn with_demo(mut self, demo: DemoIdentities) -> SimContext {
         self.demo = demo;
@@ -114,6 +135,7 @@ impl SimContext {
 
     /// The `hello` event sent when a page connects.
     pub fn hello(&self) -> SimEvent {
+        let rules = self.flag_rules();
         SimEvent::Hello {
             dialplans: self.dialplan_ids(),
             languages: Language::ALL.to_vec(),
@@ -125,9 +147,9 @@ impl SimContext {
                     birthday: birthday.to_owned(),
                 }),
             thresholds: protocol::ThresholdsView {
-                fever_tenths: self.flag_rules.fever_tenths,
-                spo2_at_or_below: self.flag_rules.spo2_at_or_below,
-                spo2_with_breathlessness_below: self.flag_rules.spo2_with_breathlessness_below,
+                fever_tenths: rules.fever_tenths,
+                spo2_at_or_below: rules.spo2_at_or_below,
+                spo2_with_breathlessness_below: rules.spo2_with_breathlessness_below,
             },
         }
     }

@@ -13,7 +13,7 @@ use std::time::Instant;
 use crate::call::{CallAction, CallFlow, CallInput, DialplanFlow, PromptRef};
 use crate::ivr::{Action, AnswerValue, CallOutcome, Identification};
 use crate::lang::Language;
-use crate::report::Assessment;
+use crate::report::{Assessment, FlagRules};
 use crate::rtp::{Digit, DigitEvent, DigitMethod};
 
 use super::protocol::{outcome_label, PromptView, SimEvent};
@@ -53,12 +53,15 @@ pub struct SimSession {
     play: u64,
     playing: bool,
     answers: Vec<(String, AnswerValue)>,
+    /// The context's flag rules when the session started, kept to its end.
+    flag_rules: FlagRules,
     ended: bool,
 }
 
 impl SimSession {
     /// Starts `dialplan` in `language` at `now` (the session's clock from then on) and returns
-    /// the first events (the greeting).
+    /// the first events (the greeting). Answers are assessed with the context's flag rules
+    /// of this moment until the session ends.
     pub fn start(
         ctx: Arc<SimContext>,
         dialplan: &str,
@@ -70,6 +73,7 @@ impl SimSession {
             .get(dialplan)
             .cloned()
             .ok_or_else(|| SimError::UnknownDialplan(dialplan.to_owned()))?;
+        let flag_rules = ctx.flag_rules();
         let mut session = SimSession {
             ctx,
             dialplan: dialplan.to_owned(),
@@ -79,6 +83,7 @@ impl SimSession {
             play: 0,
             playing: false,
             answers: Vec::new(),
+            flag_rules,
             ended: false,
         };
         let events = session.run(CallInput::Answered);
@@ -202,7 +207,7 @@ impl SimSession {
                 let question = question.as_str().to_owned();
                 self.answers.retain(|(q, _)| *q != question);
                 self.answers.push((question.clone(), value));
-                let (flag, reasons) = labels(&self.ctx.flag_rules.assess(&self.answers));
+                let (flag, reasons) = labels(&self.flag_rules.assess(&self.answers));
                 events.push(SimEvent::Answer {
                     question,
                     kind: value.kind().to_owned(),
@@ -212,7 +217,7 @@ impl SimSession {
                 });
             }
             Action::ReportComplete => {
-                let (flag, reasons) = labels(&self.ctx.flag_rules.assess(&self.answers));
+                let (flag, reasons) = labels(&self.flag_rules.assess(&self.answers));
                 events.push(SimEvent::ReportComplete { flag, reasons });
             }
             Action::NewReport => {

@@ -9,6 +9,8 @@ use super::*;
 use crate::config::Config;
 use crate::rtp::Digit;
 
+mod rules;
+
 /// The shipped prompts and dialplans, loaded once for every test.
 pub(super) fn ctx() -> Arc<SimContext> {
     static CTX: OnceLock<Arc<SimContext>> = OnceLock::new();

@@ -116,6 +116,8 @@ try {
   check((await temperature.locator("circle.point").count()) >= 1, "today's temperature is plotted");
   check((await page.locator("#days-table tbody tr").count()) === 10, "the 10-day table has 10 rows");
   check(await page.locator("#number-blocked").isVisible(), "a number reported as wrong is marked for staff");
+  check((await page.locator("#patient-head #outside-note, #days-table [data-outside], #answers-table [data-outside], #view .badge.outside").count()) === 0,
+    "no outside-period mark for a patient reporting inside the period");
   // Days without a report say so (grey), never the green "fine" badge; each day's answers.
   const dayFlags = await page.locator("#days-table tbody tr .flag").evaluateAll((b) => b.map((x) => [x.dataset.flag, x.textContent]));
   check(dayFlags.slice(0, 9).every(([f, text]) => f === "noreport" && text === "報告なし"), `days without a report: 報告なし (${dayFlags})`);
@@ -167,11 +169,29 @@ try {
     (await todayCol("breath").getAttribute("data-state")) === "unanswered", "the two are told apart");
   const oTemp = page.locator("svg#chart-temperature circle.point");
   check((await oTemp.getAttribute("class")).includes("flag-none"), "a normal 36.6 °C of a red report is not coloured red or amber");
+  // Issue 11: the day whose report came from outside the observation period is marked on the
+  // patient page too (the days table, the answers table, a note under the name).
+  const outsideDays = page.locator("#days-table tbody tr[data-outside=true]");
+  check((await outsideDays.count()) === 1, "one day of the 10 is marked outside the period");
+  check((await outsideDays.getAttribute("data-date")) === (await page.locator("#days-table tbody tr").last().getAttribute("data-date")) &&
+    (await outsideDays.locator(".flag").getAttribute("data-flag")) === "red", "the marked day is today, with its red report");
+  check((await outsideDays.locator(".badge.outside").textContent()) === "観察期間外", "the day is marked 観察期間外");
+  check((await page.locator("#days-table tbody tr:not([data-outside]) .badge.outside").count()) === 0, "the days inside the period are not marked");
+  const outsideCol = page.locator("#answers-table th[data-outside=true]");
+  check((await outsideCol.count()) === 1 && (await outsideCol.locator(".badge.outside").textContent()) === "観察期間外",
+    "the report's column in the answers table is marked 観察期間外");
+  const note = await page.textContent("#outside-note");
+  check(note.includes("観察期間") && note.includes("観察期間外"), `a note says a report came from outside the period: ${note}`);
   await shot("03b-patient-outside");
   await page.click("#ui-lang");
   await page.waitForSelector("html[lang=en] body[data-view=patient]");
   check((await todayCol("spo2").textContent()) === "not measured" && (await todayCol("breath").textContent()) === "unanswered",
     "English: not measured vs unanswered");
+  check((await page.locator("#days-table tbody tr[data-outside=true] .badge.outside").textContent()) === "outside observation period" &&
+    (await page.locator("#answers-table th[data-outside=true] .badge.outside").textContent()) === "outside observation period",
+  "English: the day and its report marked outside observation period");
+  const noteEn = await page.textContent("#outside-note");
+  check(noteEn.includes("outside the observation period"), `English: the note (${noteEn})`);
   await shot("03b-patient-outside-en");
   await page.click("#ui-lang");
   await page.waitForSelector("html[lang=ja] body[data-view=patient]");

@@ -4,6 +4,7 @@
 
 pub mod process;
 pub mod relay;
+pub mod ws;
 
 use std::net::{SocketAddr, UdpSocket};
 use std::path::{Path, PathBuf};
