@@ -131,6 +131,15 @@ t0=$(date +%s.%N); c0=$(ticks); r0=$(rss); d0=$(digits); threads >"$DIR/threads0
 if [ -n "${PERF:-}" ]; then
   # PERF=file: a call-graph profile of the engine over the window (perf report -i file).
   perf record -q -e cpu-clock -F 499 -g -p "$ENGINE" -o "$PERF" -- sleep "$STEADY" 2>/dev/null
+elif [ -n "${SYSCALLS:-}" ]; then
+  # SYSCALLS=1: the engine's system calls over the window, per call-second (a count, which
+  # this noisy machine does not blur as it does CPU time).
+  events=sendto,recvfrom,clock_nanosleep,futex,epoll_wait,sendmsg,recvmsg,write,read,pwrite64,fdatasync,fsync
+  perf stat -x, -e "$(echo $events | sed 's/\([a-z_0-9]*\)/syscalls:sys_enter_\1/g')" -p "$ENGINE" \
+    -o "$DIR/syscalls.csv" -- sleep "$STEADY" 2>/dev/null
+  awk -F, -v n="$CALLS" -v s="$STEADY" '$3 ~ /sys_enter/ {sub("syscalls:sys_enter_", "", $3); t += $1;
+    printf "  %s: %.1f per call-second\n", $3, $1 / n / s} END {printf "  all of these: %.1f per call-second\n", t / n / s}' \
+    "$DIR/syscalls.csv" >"$DIR/syscalls.txt"
 else
   sleep "$STEADY"
 fi
@@ -201,5 +210,6 @@ if gaps:
 else:
     print("engine audio as captured: no packets")
 PY
+[ -f "$DIR/syscalls.txt" ] && { echo "engine system calls over the window:"; cat "$DIR/syscalls.txt"; }
 grep -c '"level":"ERROR"\|ERROR' "$DIR/engine.log" | xargs echo "engine error lines:"
 echo "files: $DIR"

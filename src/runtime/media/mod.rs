@@ -12,6 +12,8 @@
 
 mod slots;
 mod stats;
+#[cfg(test)]
+mod tests;
 mod worker;
 
 use std::io;

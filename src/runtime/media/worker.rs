@@ -22,6 +22,14 @@ use crate::sip::sdp::Negotiated;
 const SLOT: Duration = Duration::from_millis(1);
 /// Room for any UDP datagram a peer may send.
 const RECV_BUFFER: usize = 2048;
+/// A peer sends one packet a period, so on most periods a call's socket is read once: reading
+/// on until the socket is empty would cost a second system call (the empty read) per call and
+/// period. Every `DRAIN_EVERY`th period it is read until empty, so a burst (jitter, a peer's
+/// catching up, RFC 4733 end packets sent three times) waits at most that many periods.
+const DRAIN_EVERY: u64 = 5;
+/// The most datagrams a drain takes from one socket (a flood of one call's port must not hold
+/// up the others' frames).
+const DRAIN_LIMIT: usize = 64;
 
 /// A call on a worker: its socket, its leg and where its events go. The shell only moves
 /// bytes: datagrams in to the leg, frames out to the socket, events out to the call's task.
@@ -51,8 +59,12 @@ impl MediaCall {
         }
     }
 
-    fn receive(&mut self, now: Instant, buf: &mut [u8], stats: &mut Tally) {
-        while let Ok((len, from)) = self.socket.recv_from(buf) {
+    /// Hands the leg what the socket holds: at most `limit` datagrams (see [`DRAIN_EVERY`]).
+    fn receive(&mut self, now: Instant, buf: &mut [u8], limit: usize, stats: &mut Tally) {
+        for _ in 0..limit {
+            let Ok((len, from)) = self.socket.recv_from(buf) else {
+                break;
+            };
             if self.leg.handle_packet(&buf[..len], from, now) == Inbound::Accepted {
                 stats.packet_received();
             }
@@ -138,8 +150,13 @@ impl Worker {
             for call in &mut self.slots[slot] {
                 call.send(due, &mut tally);
             }
+            let limit = if (tick / SLOTS as u64).is_multiple_of(DRAIN_EVERY) {
+                DRAIN_LIMIT
+            } else {
+                1
+            };
             for call in &mut self.slots[slot] {
-                call.receive(now, &mut buf, &mut tally);
+                call.receive(now, &mut buf, limit, &mut tally);
             }
             self.stats.add(&mut tally);
             tick += 1;
