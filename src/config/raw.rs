@@ -82,7 +82,7 @@ impl Default for RawHealthCall {
     fn default() -> Self {
         RawHealthCall {
             lock_after_failed_calls: 5,
-            lock_window_hours: 24,
+            lock_window_hours: 336,
         }
     }
 }

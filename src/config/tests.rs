@@ -339,3 +339,14 @@ fn the_call_runtime_has_one_thread_unless_told_and_rtp_ports_stay_below_the_ephe
     assert_eq!(parse("[calls]\nthreads = 3\n").unwrap().calls.threads, 3);
     assert!(parse("[calls]\nthreads = 0\n").unwrap().calls.threads >= 1);
 }
+
+#[test]
+fn an_id_is_locked_after_failures_within_two_weeks_by_default() {
+    // Longer than an observation period: at most 13 guesses of a birthday per ID, not 12 a day.
+    let c = parse("").unwrap();
+    assert_eq!(
+        c.store_options.lock_window,
+        Duration::from_secs(14 * 24 * 3600)
+    );
+    assert_eq!(c.store_options.lock_after_failed_calls, 5);
+}

@@ -117,7 +117,7 @@ impl Default for StoreOptions {
     fn default() -> StoreOptions {
         StoreOptions {
             lock_after_failed_calls: 5,
-            lock_window: Duration::from_secs(24 * 3600),
+            lock_window: Duration::from_secs(14 * 24 * 3600),
             flag_rules: FlagRules::default(),
             call_times: import::CALL_TIMES
                 .iter()
