@@ -110,9 +110,16 @@ impl Generator {
             }
             self.read_sip(&mut buf);
             let slot = (tick % SLOTS as u64) as usize;
-            for id in self.slots[slot].clone() {
-                self.media(&id, &mut buf);
+            // The engine's audio is only counted: read every fifth period, until empty.
+            let read = (tick / SLOTS as u64).is_multiple_of(5);
+            let ids = std::mem::take(&mut self.slots[slot]);
+            for id in &ids {
+                self.media(id, read, &mut buf);
             }
+            // media() never ends a leg (a BYE's leg ends on its 200, in read_sip), so every
+            // id taken out is still a call; none joins meanwhile, but keep any that did.
+            let joined = std::mem::replace(&mut self.slots[slot], ids);
+            self.slots[slot].extend(joined);
             tick += 1;
         }
         let ids: Vec<String> = self.legs.keys().cloned().collect();
@@ -306,13 +313,19 @@ impl Generator {
         let _ = self.sip.send_to(ack.as_bytes(), from);
     }
 
-    fn media(&mut self, id: &str, buf: &mut [u8]) {
+    fn media(&mut self, id: &str, read: bool, buf: &mut [u8]) {
         let now = Instant::now();
         let Some(leg) = self.legs.get_mut(id) else {
             return;
         };
-        while let Ok((_, _)) = leg.rtp.recv_from(buf) {
-            self.totals.packets_received.fetch_add(1, Ordering::Relaxed);
+        if read {
+            let mut got = 0;
+            while let Ok((_, _)) = leg.rtp.recv_from(buf) {
+                got += 1;
+            }
+            self.totals
+                .packets_received
+                .fetch_add(got, Ordering::Relaxed);
         }
         if leg.hang_up_at.is_some_and(|t| now >= t) && leg.event.is_none() {
             leg.hang_up_at = None;
