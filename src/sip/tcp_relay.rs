@@ -123,7 +123,7 @@ impl Relay {
 
 /// One unit of the peer's stream.
 #[derive(Debug, PartialEq, Eq)]
-enum Frame {
+pub enum Frame {
     /// Bytes for the library as they are: keep-alive CRLFs, or a head the library's framing
     /// will refuse (a bad Content-Length, an oversized message), which ends the connection.
     Pass(Vec<u8>),
@@ -132,7 +132,7 @@ enum Frame {
 }
 
 /// Takes the next frame off the front of `pending`, or `None` until more bytes arrive.
-fn next_frame(pending: &mut Vec<u8>) -> Option<Frame> {
+pub fn next_frame(pending: &mut Vec<u8>) -> Option<Frame> {
     if pending.starts_with(b"\r\n\r\n") {
         return Some(Frame::Pass(pending.drain(..4).collect()));
     }
