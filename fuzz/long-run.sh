@@ -9,7 +9,7 @@ export RUSTC_BOOTSTRAP=1
 runs="${FUZZ_RUNS:-10000000}"
 work="${FUZZ_WORK:-/tmp/carecall-fuzz-long}"
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(sip_message sdp_offer rtp_packet telephone_event info_body)
+[ ${#targets[@]} -gt 0 ] || targets=(sip_message sip_raw sip_tcp_stream sdp_offer rtp_packet telephone_event info_body)
 cargo fuzz build -O --sanitizer none
 printf '%-16s %10s %8s %9s %7s %7s\n' target execs wall_s exec/s crashes corpus
 for t in "${targets[@]}"; do

@@ -14,7 +14,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use rsipstack::sip::{Header, SipMessage};
+use rsipstack::sip::{Header, Request, SipMessage};
 use rsipstack::transaction::endpoint::{MessageInspector, TransportEventInspector};
 use rsipstack::transport::{SipAddr, TransportEvent};
 
@@ -45,17 +45,21 @@ impl TransportEventInspector for SentByKey {
 fn fold_event(event: TransportEvent) -> TransportEvent {
     match event {
         TransportEvent::Incoming(SipMessage::Request(mut req), connection, from) => {
-            super::repair::tidy_request(&mut req);
-            if let Some(Header::Via(via)) =
-                req.headers.iter_mut().find(|h| matches!(h, Header::Via(_)))
-            {
-                if let Some(folded) = fold(via.value()) {
-                    via.replace(folded);
-                }
-            }
+            fold_request(&mut req);
             TransportEvent::Incoming(SipMessage::Request(req), connection, from)
         }
         other => other,
+    }
+}
+
+/// What [`SentByKey`] does to an incoming request: tidies it ([`super::repair`]) and folds
+/// its top Via's branch with its sent-by.
+pub(super) fn fold_request(req: &mut Request) {
+    super::repair::tidy_request(req);
+    if let Some(Header::Via(via)) = req.headers.iter_mut().find(|h| matches!(h, Header::Via(_))) {
+        if let Some(folded) = fold(via.value()) {
+            via.replace(folded);
+        }
     }
 }
 
@@ -92,7 +96,7 @@ impl MessageInspector for Hooks {
 
 /// A Via header value with its first value's branch folded with that value's sent-by, or
 /// `None` when it has no branch or no sent-by to read.
-pub(super) fn fold(via: &str) -> Option<String> {
+pub fn fold(via: &str) -> Option<String> {
     let first = &via[..first_value_end(via)];
     let key = sent_by(first)?;
     let (start, end) = branch_span(first)?;
@@ -110,7 +114,7 @@ pub(super) fn fold(via: &str) -> Option<String> {
 
 /// A Via header value with the fold of [`fold`] undone, or `None` when its first value's
 /// branch carries no fold of its own sent-by (so restoring twice changes nothing).
-pub(super) fn restore(via: &str) -> Option<String> {
+pub fn restore(via: &str) -> Option<String> {
     let first = &via[..first_value_end(via)];
     let key = sent_by(first)?;
     let (start, end) = branch_span(first)?;
