@@ -145,8 +145,11 @@ async fn five_failed_calls_lock_an_id_until_unlocked(db: Db) {
 
 async fn failures_outside_the_window_or_for_unknown_ids_never_lock(db: Db) {
     import_three(&db.store).await;
-    let day = 24 * 3600;
-    for (n, secs) in [0, 10, 20, 30, day + 40].into_iter().enumerate() {
+    // The default window (14 days): four failed calls inside it, the fifth just after.
+    let window = carecall::store::StoreOptions::default()
+        .lock_window
+        .as_secs();
+    for (n, secs) in [0, 10, 20, 30, window + 40].into_iter().enumerate() {
         let call = format!("call{n}");
         let ident = db
             .store
@@ -156,11 +159,17 @@ async fn failures_outside_the_window_or_for_unknown_ids_never_lock(db: Db) {
     }
     let ident = db
         .store
-        .identify(&pii("11110002"), &pii("1201"), &pii("1"), "c", at(day + 50))
+        .identify(
+            &pii("11110002"),
+            &pii("1201"),
+            &pii("1"),
+            "c",
+            at(window + 50),
+        )
         .await;
     assert!(
         matches!(ident, Ok(Identification::Patient(_))),
-        "only 2 calls within 24 h"
+        "only 2 calls within the window"
     );
     for n in 0..10 {
         let ident = db
