@@ -105,6 +105,19 @@ fn claim_sql(postgres: bool, expired: bool) -> String {
         )
 }
 
+/// Patients looked up per statement when a claim is read (far below both backends' bind
+/// limits).
+const LOOKUP_CHUNK: usize = 500;
+
+/// `id, phone, language` of the `n` patients bound as `$1`…`$n` (ids may repeat).
+fn patients_by_id_sql(n: usize) -> String {
+    let list: Vec<String> = (1..=n).map(|i| format!("${i}")).collect();
+    format!(
+        "SELECT id, phone, language FROM patients WHERE id IN ({})",
+        list.join(", ")
+    )
+}
+
 /// The dial order within one claim: takeovers first, then the rest, each group by rank
 /// (higher first), due time, patient and id (RETURNING keeps no order of its own).
 fn start_key(c: &Claim) -> (std::cmp::Reverse<i32>, SystemTime, PatientId, AttemptId) {
@@ -170,25 +183,42 @@ impl Store {
                     takeovers = rows.len();
                 }
             }
-            for row in rows {
-                let id = AttemptId(row.try_get("id")?);
+            let mut planned = Vec::with_capacity(rows.len());
+            for row in &rows {
                 let held = AttemptState::Claimed {
                     node: node.to_string(),
                     lease_until: from_epoch_millis(until),
                 };
-                let attempt = decode_planned(&row, held)?;
-                let who = sqlx::query("SELECT phone, language FROM patients WHERE id = $1")
-                    .bind(attempt.patient.0)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                let language: String = who.try_get("language")?;
+                planned.push((AttemptId(row.try_get("id")?), decode_planned(row, held)?));
+            }
+            // Each claimed patient's number and language: one statement per claim (per
+            // `LOOKUP_CHUNK` attempts), not one per attempt.
+            let mut who = std::collections::HashMap::with_capacity(planned.len());
+            for chunk in planned.chunks(LOOKUP_CHUNK) {
+                let sql = patients_by_id_sql(chunk.len());
+                let mut query = sqlx::query(&sql);
+                for (_, a) in chunk {
+                    query = query.bind(a.patient.0);
+                }
+                for row in query.fetch_all(&mut *tx).await? {
+                    let language: String = row.try_get("language")?;
+                    let language: crate::lang::Language = language
+                        .parse()
+                        .map_err(|_| StoreError::Corrupt { table: "patients", column: "language" })?;
+                    let phone: String = row.try_get("phone")?;
+                    who.insert(row.try_get::<i64, _>("id")?, (phone, language));
+                }
+            }
+            for (id, attempt) in planned {
+                let Some((phone, language)) = who.get(&attempt.patient.0) else {
+                    // The foreign key makes this unreachable.
+                    return Err(StoreError::Corrupt { table: "call_attempts", column: "patient_id" });
+                };
                 claimed.push(Claim {
                     id,
                     attempt,
-                    phone: Redacted::new(who.try_get("phone")?),
-                    language: language
-                        .parse()
-                        .map_err(|_| StoreError::Corrupt { table: "patients", column: "language" })?,
+                    phone: Redacted::new(phone.clone()),
+                    language: *language,
                 });
             }
             tx.commit().await?;

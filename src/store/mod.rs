@@ -182,6 +182,9 @@ impl Store {
                 .busy_timeout(Duration::from_secs(10));
             let pool = SqlitePoolOptions::new()
                 .max_connections(4)
+                // A connection to a local file cannot go stale; sqlx's default ping before
+                // every acquire would be one more hand-off to the connection's thread.
+                .test_before_acquire(false)
                 .connect_with(connect)
                 .await
                 .map_err(StoreError::Connect)?;
@@ -191,6 +194,8 @@ impl Store {
             let connect = PgConnectOptions::from_str(url).map_err(StoreError::Connect)?;
             let pool = PgPoolOptions::new()
                 .max_connections(8)
+                .test_before_acquire(false)
+                .before_acquire(ping_if_idle)
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(connect)
                 .await
@@ -285,6 +290,28 @@ impl BeginWrite for PgPool {
     async fn begin_write(&self) -> Result<Transaction<'static, sqlx::Postgres>, sqlx::Error> {
         self.begin().await
     }
+}
+
+/// A pooled PostgreSQL connection idle for longer than this is pinged before it is used, so a
+/// database restart or a cut connection is found there, not by a patient's request. sqlx's
+/// default pings before every use: one more database round trip for every request.
+const PING_IF_IDLE: Duration = Duration::from_secs(2);
+
+type PingFuture<'c> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<bool, sqlx::Error>> + Send + 'c>>;
+
+/// `before_acquire` of the PostgreSQL pool: a connection idle for [`PING_IF_IDLE`] is pinged
+/// (a failed ping discards it and the pool opens another).
+fn ping_if_idle(
+    conn: &mut sqlx::PgConnection,
+    meta: sqlx::pool::PoolConnectionMetadata,
+) -> PingFuture<'_> {
+    Box::pin(async move {
+        if meta.idle_for >= PING_IF_IDLE {
+            sqlx::Connection::ping(conn).await?;
+        }
+        Ok(true)
+    })
 }
 
 /// `t` as stored: milliseconds since the Unix epoch.

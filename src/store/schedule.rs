@@ -49,6 +49,18 @@ const PATIENT_SETTINGS: &str =
      CAST(call_end AS TEXT) AS call_end, auto_call, risk, CAST(birthday AS TEXT) AS birthday \
      FROM patients";
 
+/// [`PATIENT_SETTINGS`] of one patient (`$1`) with what the last check before dialling adds:
+/// number, language, latest complete report, whether the number is blocked.
+static PATIENT_CHECK: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    PATIENT_SETTINGS.replace(
+        " FROM patients",
+        ", phone, language, \
+         (SELECT MAX(r.completed_at) FROM reports r WHERE r.patient_id = patients.id AND r.complete) AS last_report, \
+         EXISTS (SELECT 1 FROM blocked_numbers b WHERE b.phone = patients.phone) AS blocked \
+         FROM patients WHERE id = $1",
+    )
+});
+
 impl Store {
     /// Every patient's call settings, for planning a day.
     pub async fn schedule_patients(&self) -> Result<Vec<PatientSettings>, StoreError> {
@@ -62,31 +74,22 @@ impl Store {
         Ok(out)
     }
 
-    /// The patient as the last check before dialling sees them; `None` when unknown.
+    /// The patient as the last check before dialling sees them; `None` when unknown. One
+    /// statement: this runs before every automatic call.
     pub async fn patient_state(&self, id: PatientId) -> Result<Option<PatientState>, StoreError> {
-        let sql = format!("{PATIENT_SETTINGS} WHERE id = $1");
         on_pool!(self, pool => {
-            let Some(row) = sqlx::query(&sql).bind(id.0).fetch_optional(pool).await? else {
+            let Some(row) = sqlx::query(&PATIENT_CHECK).bind(id.0).fetch_optional(pool).await? else {
                 return Ok(None);
             };
             let settings = decode_settings(&row)?;
-            let who = sqlx::query(
-                "SELECT p.phone, p.language, \
-                   (SELECT MAX(r.completed_at) FROM reports r WHERE r.patient_id = p.id AND r.complete) AS last_report, \
-                   EXISTS (SELECT 1 FROM blocked_numbers b WHERE b.phone = p.phone) AS blocked \
-                 FROM patients p WHERE p.id = $1",
-            )
-            .bind(id.0)
-            .fetch_one(pool)
-            .await?;
-            let language: String = who.try_get("language")?;
+            let language: String = row.try_get("language")?;
             Ok(Some(PatientState {
                 settings,
-                last_complete_report: who
+                last_complete_report: row
                     .try_get::<Option<i64>, _>("last_report")?
                     .map(from_epoch_millis),
-                number_blocked: who.try_get("blocked")?,
-                phone: Redacted::new(who.try_get("phone")?),
+                number_blocked: row.try_get("blocked")?,
+                phone: Redacted::new(row.try_get("phone")?),
                 language: language
                     .parse()
                     .map_err(|_| corrupt("language"))?,
@@ -245,6 +248,10 @@ impl Store {
         next: Option<&Attempt>,
         now: SystemTime,
     ) -> Result<bool, StoreError> {
+        let Some(next) = next else {
+            // One statement needs no transaction: one round trip, not three.
+            return self.finish_attempt(id, node, outcome, call_id, now).await;
+        };
         let at = millis(now)?;
         on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
@@ -264,11 +271,9 @@ impl Store {
                 tx.rollback().await?;
                 return Ok(false);
             }
-            if let Some(a) = next {
-                bind_attempt(sqlx::query(&insert_attempts_sql(1)), a)?
-                    .execute(&mut *tx)
-                    .await?;
-            }
+            bind_attempt(sqlx::query(&insert_attempts_sql(1)), next)?
+                .execute(&mut *tx)
+                .await?;
             tx.commit().await?;
         });
         Ok(true)
