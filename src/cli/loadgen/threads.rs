@@ -15,6 +15,10 @@ pub enum Role {
     Generator,
     /// Everything else (the main thread, prompt loading, blocking pool).
     Other,
+    /// Threads that ended since the process started (sqlx replaces its SQLite connection
+    /// threads when a pool connection reaches its lifetime): the process's total minus its
+    /// live threads.
+    Ended,
 }
 
 impl Role {
@@ -40,6 +44,7 @@ impl Role {
             Role::Store => "store (SQLite threads)",
             Role::Generator => "generator",
             Role::Other => "other",
+            Role::Ended => "threads that ended (replaced SQLite connections)",
         }
     }
 
@@ -61,18 +66,17 @@ impl ThreadCpu {
         let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
             return cpu;
         };
+        let mut live = 0.0;
         for task in tasks.flatten() {
-            let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else {
+            let Some((name, ticks)) = read_stat(&task.path().join("stat")) else {
                 continue;
             };
-            let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
-                continue;
-            };
-            let name = &stat[open + 1..close];
-            let fields: Vec<&str> = stat[close + 2..].split(' ').collect();
-            let utime: f64 = fields.get(11).and_then(|v| v.parse().ok()).unwrap_or(0.0);
-            let stime: f64 = fields.get(12).and_then(|v| v.parse().ok()).unwrap_or(0.0);
-            *cpu.0.entry(Role::of(name)).or_default() += (utime + stime) / tick;
+            live += ticks;
+            *cpu.0.entry(Role::of(&name)).or_default() += ticks / tick;
+        }
+        // The process's own figure also holds the threads that have ended.
+        if let Some((_, total)) = read_stat(std::path::Path::new("/proc/self/stat")) {
+            cpu.0.insert(Role::Ended, ((total - live) / tick).max(0.0));
         }
         cpu
     }
@@ -95,6 +99,16 @@ impl ThreadCpu {
             .map(|(_, s)| s)
             .sum()
     }
+}
+
+/// The name and user + system ticks of a `/proc/…/stat` file.
+fn read_stat(path: &std::path::Path) -> Option<(String, f64)> {
+    let stat = std::fs::read_to_string(path).ok()?;
+    let (open, close) = (stat.find('(')?, stat.rfind(')')?);
+    let fields: Vec<&str> = stat.get(close + 2..)?.split(' ').collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some((stat[open + 1..close].to_string(), utime + stime))
 }
 
 /// This process's resident set, in KiB.
