@@ -7,7 +7,7 @@
 //! 3. Works the slot with `--processes` claimer processes (this binary again, `--claim-as`),
 //!    each doing what the scheduler does per attempt minus the call: claim a batch, read the
 //!    patient, `may_dial`, then `after_attempt` and `finish_attempt_then` as if the patient
-//!    completed. Prints claims per second overall and each process's CPU per 1,000 attempts.
+//!    completed (the batch's finishes concurrently, as calls end in `serve`). Prints claims per second overall and each process's CPU per 1,000 attempts.
 
 use std::io::Write;
 use std::time::{Duration, Instant, SystemTime};
@@ -152,6 +152,7 @@ async fn claim(
     let cpu0 = cpu_time();
     let t = Instant::now();
     let mut done = 0u64;
+    let mut finishes = tokio::task::JoinSet::new();
     loop {
         let claims = store
             .claim_due_attempts(node, now, lease, args.batch)
@@ -175,10 +176,18 @@ async fn claim(
             state.start(now);
             let step = pacer.after_attempt(&state, AttemptOutcome::Completed, now);
             let next = pacer.next_attempt(&claim.attempt, step);
-            let completed = (AttemptOutcome::Completed, None);
-            store
-                .finish_attempt_then(claim.id, node, completed, next.as_ref(), now)
-                .await?;
+            // As in `serve`, where each call's task ends its own attempt, the batch's
+            // finishes run concurrently (and PostgreSQL commits them in shared WAL flushes).
+            let (store, node) = (store.clone(), node.to_string());
+            finishes.spawn(async move {
+                let completed = (AttemptOutcome::Completed, None);
+                store
+                    .finish_attempt_then(claim.id, &node, completed, next.as_ref(), now)
+                    .await
+            });
+        }
+        while let Some(finished) = finishes.join_next().await {
+            finished.map_err(std::io::Error::other)??;
             done += 1;
         }
     }
