@@ -120,7 +120,8 @@ async fn dispatched(url: String) {
         })
         .collect();
     for node in &nodes {
-        wait_log(node, "carecall ready", Duration::from_secs(90)).await;
+        node.wait_log("carecall ready", Duration::from_secs(90))
+            .await;
     }
     let port = free_port();
     let kamailio = Kamailio::start(&dir, port, &sips);
@@ -412,16 +413,4 @@ fn inbound_stored(log: &str) -> Vec<usize> {
         }
     }
     calls.into_values().filter(|c| c.0).map(|c| c.1).collect()
-}
-
-async fn wait_log(serve: &Serve, needle: &str, limit: Duration) {
-    let deadline = Instant::now() + limit;
-    while !serve.log_text().contains(needle) {
-        assert!(
-            Instant::now() < deadline,
-            "no `{needle}` in the log:\n{}",
-            serve.log_text()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }

@@ -98,15 +98,7 @@ impl Node {
 
     /// Waits until the engine's log contains `needle`.
     async fn wait_log(&self, needle: &str, limit: Duration) {
-        let deadline = Instant::now() + limit;
-        while !self.serve.log_text().contains(needle) {
-            assert!(
-                Instant::now() < deadline,
-                "no `{needle}` in the log:\n{}",
-                self.serve.log_text()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        self.serve.wait_log(needle, limit).await;
     }
 
     fn sighup(&self) {

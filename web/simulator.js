@@ -15,7 +15,8 @@
       demo: (id, b) => `健康コールのデモ用：HER-SYS ID ${id}、誕生日 ${b}`,
       waiting: (s) => `${s} 秒後にタイムアウト`, none: "—",
       outcomes: { completed: "完了", incomplete: "途中終了", no_response: "応答なし",
-        wrong_number: "番号違い", not_identified: "本人確認できず", abandoned: "報告前に切断" },
+        wrong_number: "番号違い", not_identified: "本人確認できず", abandoned: "報告前に切断",
+        store_unavailable: "混雑のため確認できず" },
       flags: { none: "問題なし", amber: "注意", red: "要対応" },
       dialplans: { health_call: "健康コール（着信）", automatic_call: "自動架電（発信）" },
       ev: {
@@ -37,7 +38,8 @@
       demo: (id, b) => `For the Health Call demo: HER-SYS ID ${id}, birthday ${b}`,
       waiting: (s) => `timeout in ${s} s`, none: "—",
       outcomes: { completed: "completed", incomplete: "incomplete", no_response: "no response",
-        wrong_number: "wrong number", not_identified: "not identified", abandoned: "hung up before reporting" },
+        wrong_number: "wrong number", not_identified: "not identified", abandoned: "hung up before reporting",
+        store_unavailable: "store unavailable" },
       flags: { none: "OK", amber: "amber", red: "red" },
       dialplans: { health_call: "Health Call (inbound)", automatic_call: "Automatic call (outbound)" },
       ev: {

@@ -302,6 +302,7 @@ impl Session {
                 Some(CallOutcome::WrongNumber) => "wrong number",
                 Some(CallOutcome::NotIdentified) => "not identified",
                 Some(CallOutcome::Abandoned) => "abandoned",
+                Some(CallOutcome::StoreUnavailable) => "store unavailable",
                 None => "none",
             };
             tracing::info!(outcome, step = %self.notes.position.2, "flow finished");

@@ -37,8 +37,9 @@ pub(super) fn report_unreachable(
 }
 
 /// Checks that need the converted steps: a questions step needs questions to ask, and an
-/// identify step must give up to a step that is not itself an identification (which, with no
-/// ID keyed, would fail at once and loop).
+/// identify step must give up (`on_too_many_failures`) and send an unavailable store
+/// (`on_unavailable`) to a step that is not itself an identification: with no ID keyed, that
+/// one would fail at once, and loop or count a failure the caller never made.
 pub(super) fn check_steps(
     sink: &mut Sink<'_>,
     steps: &[Option<Step>],
@@ -54,23 +55,31 @@ pub(super) fn check_steps(
                 sink.push(Some(span.clone()), &place, None, kind);
             }
             Some(StepKind::Identify(i)) => {
-                let target = steps.get(i.on_too_many_failures.0).and_then(Option::as_ref);
-                if let Some(Step {
-                    kind: StepKind::Identify(_),
-                    ..
-                }) = target
-                {
-                    let kind =
-                        ProblemKind::Conflict("must lead to a step that is not an identify step");
-                    sink.push(
-                        Some(span.clone()),
-                        &place,
-                        Some("on_too_many_failures"),
-                        kind,
-                    );
+                let exits = [
+                    ("on_too_many_failures", i.on_too_many_failures),
+                    ("on_unavailable", i.on_unavailable),
+                ];
+                for (field, to) in exits {
+                    if is_identify(steps, to) {
+                        let kind = ProblemKind::Conflict(
+                            "must lead to a step that is not an identify step",
+                        );
+                        sink.push(Some(span.clone()), &place, Some(field), kind);
+                    }
                 }
             }
             _ => {}
         }
     }
+}
+
+/// Whether the step at `idx` decoded as an identify step.
+fn is_identify(steps: &[Option<Step>], idx: StepIdx) -> bool {
+    matches!(
+        steps.get(idx.0).and_then(Option::as_ref),
+        Some(Step {
+            kind: StepKind::Identify(_),
+            ..
+        })
+    )
 }

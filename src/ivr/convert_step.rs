@@ -212,11 +212,13 @@ fn identify(
     let prompt = r.prompt(sink, place, "not_confirmed_prompt", &s.not_confirmed_prompt);
     let max_failures = in_range(sink, place, "max_failures", &s.max_failures, (1, 9));
     let on_too_many = r.target(sink, place, "on_too_many_failures", &s.on_too_many_failures);
+    let on_unavailable = r.target(sink, place, "on_unavailable", &s.on_unavailable);
     Some(Identify {
         on_confirmed: on_confirmed?,
         on_not_confirmed: on_not_confirmed?,
         not_confirmed_prompt: prompt?,
         max_failures: max_failures?,
         on_too_many_failures: on_too_many?,
+        on_unavailable: on_unavailable?,
     })
 }

@@ -47,6 +47,10 @@ pub enum Identification {
     /// No match, a locked ID, or anything else that is not a match. The caller hears one
     /// message whatever the reason.
     NotConfirmed,
+    /// The store failed or did not answer in time, so nobody could check the keys. Not a
+    /// failure: it does not count towards `max_failures` and the call goes to the step's
+    /// `on_unavailable`.
+    Unavailable,
 }
 
 /// What the call layer must do, in order.
@@ -174,6 +178,9 @@ pub enum CallOutcome {
     NotIdentified,
     /// The caller hung up before a report started.
     Abandoned,
+    /// Health Call identification could not reach the report store (it failed or did not
+    /// answer in time); the caller was asked to call again later.
+    StoreUnavailable,
 }
 
 /// A birthday as keyed on Health Call: month and day, checked as a calendar date (29 February

@@ -223,15 +223,18 @@ impl ExpectIdentity {
         }
     }
 
-    /// Confirmed: on to the questions. Not confirmed: again after the failure prompt, or the give-
-    /// up step once the call's failures reach `max_failures`.
+    /// Confirmed: on to the questions. Unavailable (the store could not check): to
+    /// `on_unavailable`, not counted as a failure. Not confirmed: again after the failure
+    /// prompt, or the give-up step once the call's failures reach `max_failures`.
     pub fn on_result(self, result: Identification, cx: &mut Ctx<'_>) -> State {
         let plan = cx.plan;
         let StepKind::Identify(step) = &plan.step(self.step).kind else {
             return State::ExpectIdentity(self);
         };
-        if result == Identification::Confirmed {
-            return goto(step.on_confirmed, Intro::default(), cx);
+        match result {
+            Identification::Confirmed => return goto(step.on_confirmed, Intro::default(), cx),
+            Identification::Unavailable => return goto(step.on_unavailable, Intro::default(), cx),
+            Identification::NotConfirmed => {}
         }
         cx.call.identify_failures = cx.call.identify_failures.saturating_add(1);
         if cx.call.identify_failures >= step.max_failures {

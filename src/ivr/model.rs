@@ -135,6 +135,8 @@ pub(super) struct Identify {
     pub(super) not_confirmed_prompt: PromptId,
     pub(super) max_failures: u8,
     pub(super) on_too_many_failures: StepIdx,
+    /// Where the call goes when the store could not check the keys (not a failure).
+    pub(super) on_unavailable: StepIdx,
 }
 
 /// Where a collected entry goes.

@@ -124,6 +124,7 @@ pub(super) struct RawIdentify {
     pub not_confirmed_prompt: Text,
     pub max_failures: Spanned<u8>,
     pub on_too_many_failures: Text,
+    pub on_unavailable: Text,
 }
 
 /// `type = "questions"`.

@@ -166,8 +166,12 @@ impl AttemptOutcome {
                 CallOutcome::WrongNumber => AttemptOutcome::WrongNumber,
                 CallOutcome::NoResponse => AttemptOutcome::NoResponse,
                 CallOutcome::Incomplete => AttemptOutcome::Incomplete,
-                // Hung up at the greeting, before a report started: nobody answered.
-                CallOutcome::Abandoned | CallOutcome::NotIdentified => {
+                // Hung up at the greeting, before a report started: nobody answered. (An
+                // unavailable store only ends a flow that identifies, which automatic calls
+                // do not; were one to, the slot is retried like an unanswered call.)
+                CallOutcome::Abandoned
+                | CallOutcome::NotIdentified
+                | CallOutcome::StoreUnavailable => {
                     AttemptOutcome::NotAnswered(Disposition::NoAnswer)
                 }
             },

@@ -144,7 +144,7 @@ pub enum SimEvent {
     /// The call is over.
     Hangup {
         /// How it ended (`completed`, `incomplete`, `no_response`, `wrong_number`,
-        /// `not_identified`, `abandoned`).
+        /// `not_identified`, `abandoned`, `store_unavailable`).
         outcome: Option<&'static str>,
     },
     /// Where the call stands; ends every batch.
@@ -199,5 +199,6 @@ pub fn outcome_label(o: CallOutcome) -> &'static str {
         CallOutcome::WrongNumber => "wrong_number",
         CallOutcome::NotIdentified => "not_identified",
         CallOutcome::Abandoned => "abandoned",
+        CallOutcome::StoreUnavailable => "store_unavailable",
     }
 }

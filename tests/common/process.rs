@@ -146,6 +146,20 @@ impl Serve {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// Waits (asynchronously) until the log contains `needle`; panics with the log after
+    /// `limit`.
+    pub async fn wait_log(&self, needle: &str, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        while !self.log_text().contains(needle) {
+            assert!(
+                Instant::now() < deadline,
+                "no `{needle}` in the log:\n{}",
+                self.log_text()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     /// The log without the values the engine makes up itself (timestamps, call record and SIP
     /// Call-IDs): what a check for personal data reads, so that a secret such as `365` is not
     /// found in a timestamp's microseconds or a random id.

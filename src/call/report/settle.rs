@@ -29,15 +29,18 @@ impl ReportDesk {
                 cx.timers.set(Timer::IdentifySlowdown, cx.now + delay);
                 self.in_flight = Some((None, Waiting::SlowDown(hersys_id, mmdd)));
             }
-            (Waiting::CallerFailures(hersys_id, mmdd), _) => {
+            // A store that cannot count the caller's failures will not identify either (and
+            // the slow-down must not be skipped): the caller is told at once.
+            (Waiting::CallerFailures(..), None) => return Some(unavailable()),
+            (Waiting::CallerFailures(hersys_id, mmdd), Some(_)) => {
                 self.send_identify(hersys_id, mmdd, cx)
             }
             (Waiting::Identify, Some(StoreValue::Identified(who))) => {
                 return Some(self.identified(who))
             }
-            // A store that does not answer in time cannot confirm anyone: the caller hears the
-            // usual message rather than a long silence.
-            (Waiting::Identify, _) => return Some(Identification::NotConfirmed),
+            // A store that failed or did not answer in time checked nothing: the keys may well
+            // be right, so this is no failure; the flow asks the caller to call again later.
+            (Waiting::Identify, _) => return Some(unavailable()),
             (Waiting::StartReport(mut report, patient, question, value, at), started) => {
                 match started {
                     Some(StoreValue::Report(id)) => report.id = Some(id),
@@ -131,4 +134,10 @@ impl ReportDesk {
             self.queue.push_front(alert);
         }
     }
+}
+
+/// Identification the store could not carry out (failed, or no answer by the write timeout).
+fn unavailable() -> Identification {
+    tracing::warn!("caller could not be identified: report store unavailable");
+    Identification::Unavailable
 }

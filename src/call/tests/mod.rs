@@ -5,6 +5,7 @@
 mod inbound;
 mod outbound;
 mod store;
+mod store_unavailable;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -9,7 +9,7 @@ use crate::pii::Redacted;
 const FIRST_DIGIT: Duration = Duration::from_millis(8000);
 const INTER_DIGIT: Duration = Duration::from_millis(4000);
 
-fn identify(id: &str, month: u8, day: u8) -> Action {
+pub(super) fn identify(id: &str, month: u8, day: u8) -> Action {
     Action::Identify {
         hersys_id: Redacted::new(id.to_owned()),
         birthday: Redacted::new(Mmdd::new(month, day).unwrap()),
@@ -20,12 +20,12 @@ fn confirmed() -> Input {
     Input::IdentifyResult(Identification::Confirmed)
 }
 
-fn not_confirmed() -> Input {
+pub(super) fn not_confirmed() -> Input {
     Input::IdentifyResult(Identification::NotConfirmed)
 }
 
 /// Starts a Health Call and picks a language with `key` after the menu played.
-fn call_in(key: &str, language: Language) -> Call {
+pub(super) fn call_in(key: &str, language: Language) -> Call {
     let (mut call, first) = Call::start(shipped("health_call.toml"), Language::Ja);
     assert_eq!(first, [play(&["hc_welcome"])]);
     assert_eq!(call.done(), [language_menu()]);
@@ -41,7 +41,7 @@ fn call_in(key: &str, language: Language) -> Call {
 }
 
 /// Keys an ID and birthday; returns the actions of the birthday's last digit.
-fn identify_with(call: &mut Call, id: &str, birthday: &str) -> Vec<Action> {
+pub(super) fn identify_with(call: &mut Call, id: &str, birthday: &str) -> Vec<Action> {
     assert_eq!(call.done(), []);
     assert_eq!(call.keys(id), [play(&["hc_enter_birthday"])]);
     assert_eq!(call.done(), []);

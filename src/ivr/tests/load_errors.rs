@@ -169,7 +169,7 @@ fn an_identify_step_cannot_give_up_to_itself() {
     let main = "[dialplan]\nid = \"x\"\nversion = 1\nstart = \"id\"\n\
                 [steps.id]\ntype = \"identify\"\non_confirmed = \"end\"\n\
                 on_not_confirmed = \"id\"\nnot_confirmed_prompt = \"hc_not_confirmed\"\n\
-                max_failures = 3\non_too_many_failures = \"id\"\n\
+                max_failures = 3\non_too_many_failures = \"id\"\non_unavailable = \"end\"\n\
                 [steps.end]\ntype = \"hangup\"\noutcome = \"completed\"\n";
     let read = |_: &Path| Err(std::io::Error::from(std::io::ErrorKind::NotFound));
     let e = crate::ivr::parse(Path::new("x.toml"), main, &read, &known).unwrap_err();

@@ -5,6 +5,7 @@ mod automatic_call;
 mod health_call;
 mod load_errors;
 mod policy;
+mod unavailable;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -25,6 +26,7 @@ pub(super) const CATALOGUE: &[&str] = &[
     "hc_enter_birthday",
     "hc_not_confirmed",
     "hc_contact_centre",
+    "service_busy",
     "hc_recorded",
     "hc_another_person",
     "ac_greeting",

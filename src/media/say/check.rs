@@ -11,7 +11,7 @@ use crate::lang::Language;
 
 /// The prompt ids of the shared contract (common brief) other than the questions' (one per
 /// report field, [`crate::domain::ReportField::prompt_id`]), in all eight languages.
-const FIXED_PROMPT_IDS: [&str; 24] = [
+const FIXED_PROMPT_IDS: [&str; 25] = [
     "lang_select",
     "hc_welcome",
     "hc_pulse_hint",
@@ -19,6 +19,7 @@ const FIXED_PROMPT_IDS: [&str; 24] = [
     "hc_enter_birthday",
     "hc_not_confirmed",
     "hc_contact_centre",
+    "service_busy",
     "hc_recorded",
     "hc_another_person",
     "ac_greeting",
