@@ -61,6 +61,13 @@ if [ -n "${NETNS:-}" ]; then
   ethtool -K "cc$$a" tso off >/dev/null
   $IN_PEER ethtool -K "cc$$b" gro on rx-udp-gro-forwarding on >/dev/null
   $IN_PEER sh -c "echo 1 > /sys/class/net/cc$$b/threaded"
+  if [ -n "${NAPI_BATCH:-}" ]; then
+    # NAPI_BATCH=1: that NAPI thread runs as SCHED_BATCH, so the engine's sendto() that wakes it
+    # is not preempted by it at once (a NIC's driver takes a burst of frames the same way).
+    for pid in $(ps -eo pid=,comm= | awk -v p="napi/cc$$" 'index($2, p) == 1 {print $1}'); do
+      chrt -b -p 0 "$pid"
+    done
+  fi
 fi
 cat >"$DIR/carecall.toml" <<EOF
 [sip]
