@@ -28,6 +28,9 @@
 # per call, and the kernel offers every UDP datagram of the namespace to each of them; the
 # capture) is then not done on the engine's sending threads. Needs root. Without it, all of
 # that runs inside the engine's sendto() on loopback (see docs/benchmarks.md).
+# NAPI_BATCH=1 (with NETNS=1) makes that kernel thread SCHED_BATCH: an engine sendto() that wakes
+# it is then not preempted by it at once, as a NIC's driver would take the frames without
+# switching the sender out (docs/benchmarks.md, "the harness's wake-ups").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

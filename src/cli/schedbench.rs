@@ -7,7 +7,8 @@
 //! 3. Works the slot with `--processes` claimer processes (this binary again, `--claim-as`),
 //!    each doing what the scheduler does per attempt minus the call: claim a batch, read the
 //!    patient, `may_dial`, then `after_attempt` and `finish_attempt_then` as if the patient
-//!    completed (the batch's finishes concurrently, as calls end in `serve`). Prints claims per second overall and each process's CPU per 1,000 attempts.
+//!    completed (finishes concurrently and overlapping the next claim, as calls end in
+//!    `serve`). Prints claims per second overall and each process's CPU per 1,000 attempts.
 
 use std::io::Write;
 use std::time::{Duration, Instant, SystemTime};
@@ -176,8 +177,8 @@ async fn claim(
             state.start(now);
             let step = pacer.after_attempt(&state, AttemptOutcome::Completed, now);
             let next = pacer.next_attempt(&claim.attempt, step);
-            // As in `serve`, where each call's task ends its own attempt, the batch's
-            // finishes run concurrently (and PostgreSQL commits them in shared WAL flushes).
+            // As in `serve`, where each call's task ends its own attempt, finishes run
+            // concurrently (and PostgreSQL commits them in shared WAL flushes).
             let (store, node) = (store.clone(), node.to_string());
             finishes.spawn(async move {
                 let completed = (AttemptOutcome::Completed, None);
@@ -186,10 +187,14 @@ async fn claim(
                     .await
             });
         }
-        while let Some(finished) = finishes.join_next().await {
-            finished.map_err(std::io::Error::other)??;
-            done += 1;
+        // As in `serve`, where calls end while the scheduler claims more, a batch's finishes
+        // overlap the next claim: at most one batch of them is outstanding.
+        while finishes.len() > args.batch as usize {
+            done += join_one(&mut finishes).await?;
         }
+    }
+    while !finishes.is_empty() {
+        done += join_one(&mut finishes).await?;
     }
     let secs = t.elapsed().as_secs_f64();
     let cpu = cpu_time().saturating_sub(cpu0);
@@ -204,6 +209,19 @@ async fn claim(
         "{node} {done} attempts in {secs:.1} s, scheduler CPU {per_1000:.0} ms per 1,000 attempts"
     )?;
     Ok(())
+}
+
+/// Waits for one of `finishes`; 1 when it ended an attempt (0 for an empty set).
+async fn join_one(
+    finishes: &mut tokio::task::JoinSet<Result<bool, carecall::store::StoreError>>,
+) -> Result<u64, CliError> {
+    match finishes.join_next().await {
+        Some(finished) => {
+            finished.map_err(std::io::Error::other)??;
+            Ok(1)
+        }
+        None => Ok(0),
+    }
 }
 
 /// This process's CPU time (user + system) from /proc (Linux; zero elsewhere).
