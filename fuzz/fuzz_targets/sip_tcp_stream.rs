@@ -1,27 +1,27 @@
 //! A TCP byte stream framed by the relay in front of the SIP library
-//! (`carecall::sip::fuzzing::next_frame`), whole and in arbitrary chunks (the first input
+//! (`carecall::sip::fuzzing::Framer`, the relay's incremental framing), whole and in arbitrary chunks (the first input
 //! bytes give the chunk sizes). Never panics; every message frame is one head and the body its
 //! Content-Length gives; up to the first refused head (bytes passed on that the library's own
 //! framing refuses, closing the connection) any chunking yields the same messages, and the same
 //! keep-alive bytes between them.
 #![no_main]
 
-use carecall::sip::fuzzing::{next_frame, Frame};
+use carecall::sip::fuzzing::{Frame, Framer};
 use libfuzzer_sys::fuzz_target;
 
 /// What the relay makes of `stream` read in chunks of the given sizes: the frames up to and
 /// including the first refused one, keep-alive CRLFs between messages joined.
 fn frames(stream: &[u8], sizes: &[u8]) -> Vec<Frame> {
     let mut out: Vec<Frame> = Vec::new();
-    let mut pending = Vec::new();
+    let mut framer = Framer::default();
     let mut rest = stream;
     let mut sizes = sizes.iter().cycle();
     while !rest.is_empty() {
         let size = sizes.next().map_or(rest.len(), |s| usize::from(*s).max(1));
         let (chunk, tail) = rest.split_at(size.min(rest.len()));
         rest = tail;
-        pending.extend_from_slice(chunk);
-        while let Some(frame) = next_frame(&mut pending) {
+        framer.push(chunk);
+        while let Some(frame) = framer.next_frame() {
             match frame {
                 Frame::Pass(bytes) if bytes.iter().all(|b| matches!(b, b'\r' | b'\n')) => {
                     assert!(bytes == b"\r\n" || bytes == b"\r\n\r\n", "{bytes:?}");

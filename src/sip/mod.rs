@@ -39,7 +39,7 @@ pub mod fuzzing {
     use rsipstack::sip::{Header, Request};
 
     pub use super::sent_by::{fold, restore};
-    pub use super::tcp_relay::{next_frame, Frame};
+    pub use super::tcp_relay::{next_frame, Frame, Framer};
 
     /// What the guard in front of the library does with one message ([`super::datagram`]).
     #[derive(Debug, PartialEq, Eq)]

@@ -149,6 +149,27 @@ pub fn next_frame(pending: &mut Vec<u8>) -> Option<Frame> {
     frame(pending, &mut Scan::default())
 }
 
+/// The relay's incremental framing as one value (bytes in as they arrive, frames out), for the
+/// fuzz target: the same [`frame`] and [`Scan`] the relay runs, where [`next_frame`] would
+/// search from the start on every call.
+#[derive(Debug, Default)]
+pub struct Framer {
+    pending: Vec<u8>,
+    scan: Scan,
+}
+
+impl Framer {
+    /// Appends bytes that arrived.
+    pub fn push(&mut self, bytes: &[u8]) {
+        self.pending.extend_from_slice(bytes);
+    }
+
+    /// The next whole frame, or `None` until more bytes arrive.
+    pub fn next_frame(&mut self) -> Option<Frame> {
+        frame(&mut self.pending, &mut self.scan)
+    }
+}
+
 /// [`next_frame`], resuming from `scan`, which must have seen only this `pending`.
 pub(super) fn frame(pending: &mut Vec<u8>, scan: &mut Scan) -> Option<Frame> {
     if scan.head.is_none() {
