@@ -78,8 +78,7 @@ impl Relay {
         mut library: UnixStream,
         token: CancellationToken,
     ) {
-        let mut pending = Vec::new();
-        let mut scan = Scan::default();
+        let mut framer = Framer::default();
         let mut chunk = vec![0u8; 16 * 1024];
         loop {
             let read = tokio::select! {
@@ -90,8 +89,8 @@ impl Relay {
                 Ok(0) | Err(_) => break,
                 Ok(n) => n,
             };
-            pending.extend_from_slice(&chunk[..n]);
-            while let Some(frame) = frame(&mut pending, &mut scan) {
+            framer.push(&chunk[..n]);
+            while let Some(frame) = framer.next_frame() {
                 if self.deliver(frame, &mut library).await.is_err() {
                     return;
                 }
@@ -136,7 +135,7 @@ pub enum Frame {
 /// arriving a few at a time are not searched again and again (a head sent one byte at a time
 /// would otherwise cost the square of its length).
 #[derive(Debug, Default)]
-pub(super) struct Scan {
+struct Scan {
     /// Bytes already searched for the blank line that ends the head.
     searched: usize,
     /// Once the head is whole: where it ends (before its blank line) and the message's length.
@@ -144,14 +143,14 @@ pub(super) struct Scan {
 }
 
 /// Takes the next frame off the front of `pending`, or `None` until more bytes arrive (each
-/// call searches `pending` from the start: [`frame`] is the incremental form the relay uses).
+/// call searches `pending` from the start: [`Framer`] is the incremental form the relay uses).
 pub fn next_frame(pending: &mut Vec<u8>) -> Option<Frame> {
     frame(pending, &mut Scan::default())
 }
 
-/// The relay's incremental framing as one value (bytes in as they arrive, frames out), for the
-/// fuzz target: the same [`frame`] and [`Scan`] the relay runs, where [`next_frame`] would
-/// search from the start on every call.
+/// The relay's incremental framing of one connection (bytes in as they arrive, frames out):
+/// what the relay runs, and what the fuzz target feeds ([`next_frame`] searches from the start
+/// on every call).
 #[derive(Debug, Default)]
 pub struct Framer {
     pending: Vec<u8>,
@@ -171,7 +170,7 @@ impl Framer {
 }
 
 /// [`next_frame`], resuming from `scan`, which must have seen only this `pending`.
-pub(super) fn frame(pending: &mut Vec<u8>, scan: &mut Scan) -> Option<Frame> {
+fn frame(pending: &mut Vec<u8>, scan: &mut Scan) -> Option<Frame> {
     if scan.head.is_none() {
         if pending.starts_with(b"\r\n\r\n") {
             let keep_alive = pending.drain(..4).collect();
@@ -284,10 +283,10 @@ mod tests {
         let small = b"OPTIONS sip:b SIP/2.0\r\nl: 0\r\n\r\n".to_vec();
         let stream = [big.as_slice(), b"\r\n", &small].concat();
         let started = std::time::Instant::now();
-        let (mut pending, mut scan, mut frames) = (Vec::new(), Scan::default(), Vec::new());
+        let (mut framer, mut frames) = (Framer::default(), Vec::new());
         for byte in &stream {
-            pending.push(*byte);
-            while let Some(f) = frame(&mut pending, &mut scan) {
+            framer.push(std::slice::from_ref(byte));
+            while let Some(f) = framer.next_frame() {
                 frames.push(f);
             }
         }
