@@ -37,6 +37,28 @@ fn an_identification_the_database_cannot_answer_asks_the_caller_to_call_again_la
     on_fresh_schema("carecall_busy", identification_outage);
 }
 
+#[test]
+fn a_pooled_connection_cut_while_idle_is_replaced_before_a_request_meets_it() {
+    on_fresh_schema("carecall_idle_cut", idle_cut);
+}
+
+/// The store's PostgreSQL pool pings a connection idle for 2 s or more before handing it out
+/// (and only then: a ping per request would be a round trip per request). A connection the
+/// network cut while it sat in the pool is found by that ping and replaced, so the next
+/// request succeeds instead of failing on the dead socket.
+async fn idle_cut(direct: String) {
+    let (relay, via_relay) = Relay::for_url(&direct).await;
+    let store = carecall::store::Store::open(&via_relay).await.unwrap();
+    assert!(store.export_reports(None).await.unwrap().is_empty());
+    relay.cut();
+    relay.restore();
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    store
+        .export_reports(None)
+        .await
+        .expect("the cut connection was pinged, dropped and replaced");
+}
+
 /// Runs `case` with the URL of a fresh PostgreSQL schema, dropped afterwards (also when the
 /// case panics, whose panic is then passed on).
 fn on_fresh_schema<F, Fut>(prefix: &str, case: F)
