@@ -28,6 +28,8 @@
 # per call, and the kernel offers every UDP datagram of the namespace to each of them; the
 # capture) is then not done on the engine's sending threads. Needs root. Without it, all of
 # that runs inside the engine's sendto() on loopback (see docs/benchmarks.md).
+# IO_URING=false has the engine send one sendto per frame instead of one io_uring submission
+# per media slot (`[rtp] io_uring`), for a side-by-side run.
 # NAPI_BATCH=1 (with NETNS=1) makes that kernel thread SCHED_BATCH: an engine sendto() that wakes
 # it is then not preempted by it at once, as a NIC's driver would take the frames without
 # switching the sender out (docs/benchmarks.md, "the harness's wake-ups").
@@ -81,6 +83,7 @@ listen = "127.0.0.1:$HTTP"
 port_min = 10000
 port_max = 19999
 media_timeout_ms = 30000
+io_uring = ${IO_URING:-true}
 [calls]
 automatic_calls = false
 max_concurrent = $((CALLS * 2 + 100))

@@ -139,6 +139,9 @@ pub struct RtpConfig {
     pub media_timeout: Duration,
     /// Media worker threads (each paces its calls from one timer).
     pub workers: usize,
+    /// Send each slot's frames in one `io_uring` submission where the kernel allows it
+    /// (else, or when false, one `sendto` per frame).
+    pub io_uring: bool,
 }
 
 /// The local journal (`[store] journal`, `write_timeout_ms`, `journal_retry_ms`).

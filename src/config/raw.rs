@@ -158,6 +158,7 @@ pub(super) struct RawRtp {
     port_max: u16,
     media_timeout_ms: u64,
     workers: usize,
+    io_uring: bool,
 }
 
 impl Default for RawRtp {
@@ -167,6 +168,7 @@ impl Default for RawRtp {
             port_max: 29999,
             media_timeout_ms: 30_000,
             workers: 0,
+            io_uring: true,
         }
     }
 }

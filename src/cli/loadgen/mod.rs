@@ -68,6 +68,10 @@ pub struct Args {
     /// Engine media worker threads.
     #[arg(long, default_value_t = 2)]
     workers: usize,
+    /// The engine's media sends one `sendto` per frame (`[rtp] io_uring = false`), for a
+    /// side-by-side run against the batched default.
+    #[arg(long)]
+    no_io_uring: bool,
     /// The prompts folder (real prompts make the engine do real work).
     #[arg(long, default_value = "prompts")]
     prompts: std::path::PathBuf,
@@ -114,10 +118,11 @@ pub fn run(args: Args) -> Result<(), CliError> {
         .clone()
         .unwrap_or_else(|| format!("sqlite://{}", dir.join("carecall.db").display()));
     let text = format!(
-        "[sip]\nlisten = \"127.0.0.1:0\"\n[rtp]\nport_min = 10000\nport_max = 19999\nworkers = {}\n\
+        "[sip]\nlisten = \"127.0.0.1:0\"\n[rtp]\nport_min = 10000\nport_max = 19999\nworkers = {}\nio_uring = {}\n\
          [calls]\nmax_concurrent = {}\nautomatic_calls = false\n[store]\nurl = {store:?}\n\
          [prompts]\ndir = {:?}\n[dialplans]\ndir = {:?}\n",
         args.workers,
+        !args.no_io_uring,
         args.calls * 2 + 10,
         args.prompts.display().to_string(),
         args.dialplans.display().to_string(),

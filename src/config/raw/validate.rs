@@ -174,6 +174,7 @@ impl RawConfig {
                 port_max: rtp.port_max,
                 media_timeout: Duration::from_millis(rtp.media_timeout_ms),
                 workers,
+                io_uring: rtp.io_uring,
             },
             calls: CallsConfig {
                 max_concurrent: calls.max_concurrent,

@@ -14,6 +14,7 @@ mod slots;
 mod stats;
 #[cfg(test)]
 mod tests;
+mod uring;
 mod worker;
 
 use std::io;
@@ -83,7 +84,7 @@ impl MediaPool {
         let mut workers = Vec::with_capacity(config.workers);
         for n in 0..config.workers.max(1) {
             let (tx, rx) = std_mpsc::channel();
-            let worker = Worker::new(rx, stats.clone());
+            let worker = Worker::new(rx, stats.clone(), config.io_uring);
             std::thread::Builder::new()
                 .name(format!("carecall-media-{n}"))
                 .spawn(move || worker.run())?;

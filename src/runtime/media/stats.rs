@@ -68,19 +68,20 @@ pub(super) struct Tally {
 }
 
 impl Tally {
-    /// Counts one send: an error, or a frame that left `late` after its due time.
-    pub(super) fn record_send(&mut self, late: Duration, ok: bool) {
-        if !ok {
-            self.send_errors += 1;
+    /// Counts one batch of sends: `failed` errors and `sent` frames that had all left `late`
+    /// after their due time.
+    pub(super) fn record_sends(&mut self, late: Duration, sent: usize, failed: usize) {
+        self.send_errors += failed as u64;
+        if sent == 0 {
             return;
         }
-        self.frames_sent += 1;
+        self.frames_sent += sent as u64;
         let us = late.as_micros() as u64;
         let bucket = LATENESS_BOUNDS_US
             .iter()
             .position(|&b| us < b)
             .unwrap_or(LATENESS_BOUNDS_US.len());
-        self.lateness[bucket] += 1;
+        self.lateness[bucket] += sent as u64;
         self.max_lateness_us = self.max_lateness_us.max(us);
     }
 
@@ -145,9 +146,9 @@ mod tests {
     fn a_tally_adds_to_the_shared_figures_once_and_empties() {
         let shared = StatsInner::default();
         let mut tally = Tally::default();
-        tally.record_send(Duration::from_micros(30), true);
-        tally.record_send(Duration::from_micros(1500), true);
-        tally.record_send(Duration::ZERO, false);
+        tally.record_sends(Duration::from_micros(30), 1, 0);
+        tally.record_sends(Duration::from_micros(1500), 1, 0);
+        tally.record_sends(Duration::ZERO, 0, 1);
         tally.packet_received();
         shared.add(&mut tally);
         shared.add(&mut tally);

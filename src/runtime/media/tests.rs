@@ -36,6 +36,7 @@ fn a_backlog_on_a_calls_socket_is_drained_within_a_few_periods() {
         port_max: 31999,
         media_timeout: Duration::from_secs(30),
         workers: 1,
+        io_uring: true,
     };
     let pool = MediaPool::start_on(&config, "127.0.0.1".parse().unwrap()).unwrap();
     let peer = UdpSocket::bind("127.0.0.1:0").unwrap();

@@ -1,6 +1,7 @@
 //! One media worker thread: its calls in twenty 1 ms slots of the 20 ms frame period
 //! ([`SlotLoad`] picks a new call's slot), and the loop that wakes for each slot holding
-//! calls, on time, sends its calls' due frames, then feeds them what their sockets received.
+//! calls, on time, sends its calls' due frames (in one batch: [`Sender`]), then feeds them
+//! what their sockets received.
 //! A worker without calls sleeps until a command comes. Each call is a socket beside a [`MediaLeg`]; this file moves bytes
 //! and events and reads the clock, the leg decides everything else.
 
@@ -13,6 +14,7 @@ use tokio::sync::mpsc;
 
 use super::slots::{SlotLoad, SLOTS};
 use super::stats::{StatsInner, Tally};
+use super::uring::{Batch, Sender};
 use super::{Command, MediaEvent};
 use crate::call::PromptRef;
 use crate::media::PlayItem;
@@ -54,9 +56,7 @@ impl MediaCall {
 
     /// Forwards the leg's pending events (dropped if the call's task is far behind).
     fn flush_events(&mut self) {
-        while let Some(event) = self.leg.poll_event() {
-            let _ = self.events.try_send(event);
-        }
+        forward_events(&mut self.leg, &self.events);
     }
 
     /// Hands the leg what the socket holds: at most `limit` datagrams (see [`DRAIN_EVERY`]).
@@ -73,13 +73,25 @@ impl MediaCall {
         self.flush_events();
     }
 
-    fn send(&mut self, due: Instant, stats: &mut Tally) {
-        if let Some(frame) = self.leg.poll_transmit(due) {
-            let sent = self.socket.send_to(frame.payload, frame.destination);
-            let late = crate::clock::now().saturating_duration_since(due);
-            stats.record_send(late, sent.is_ok());
+    /// Queues the frame the leg has due in `batch` (the socket stays borrowed until the
+    /// batch is flushed).
+    fn send<'a>(&'a mut self, due: Instant, batch: &mut Batch<'a>) {
+        let MediaCall {
+            socket,
+            leg,
+            events,
+            ..
+        } = self;
+        if let Some(frame) = leg.poll_transmit(due) {
+            batch.push(socket, frame.payload, frame.destination);
         }
-        self.flush_events();
+        forward_events(leg, events);
+    }
+}
+
+fn forward_events(leg: &mut MediaLeg, events: &mpsc::Sender<MediaEvent>) {
+    while let Some(event) = leg.poll_event() {
+        let _ = events.try_send(event);
     }
 }
 
@@ -103,17 +115,24 @@ pub(super) struct Worker {
     slot_of: HashMap<u64, usize>,
     load: SlotLoad,
     stats: Arc<StatsInner>,
+    io_uring: bool,
     running: bool,
 }
 
 impl Worker {
-    pub(super) fn new(commands: std_mpsc::Receiver<Command>, stats: Arc<StatsInner>) -> Self {
+    /// A worker that sends through `io_uring` when `io_uring` and the kernel allows it.
+    pub(super) fn new(
+        commands: std_mpsc::Receiver<Command>,
+        stats: Arc<StatsInner>,
+        io_uring: bool,
+    ) -> Self {
         Worker {
             commands,
             slots: (0..SLOTS).map(|_| Vec::new()).collect(),
             slot_of: HashMap::new(),
             load: SlotLoad::default(),
             stats,
+            io_uring,
             running: true,
         }
     }
@@ -121,6 +140,8 @@ impl Worker {
     pub(super) fn run(mut self) {
         let mut buf = vec![0u8; RECV_BUFFER];
         let mut tally = Tally::default();
+        // The ring is the thread's own (its memory holds raw pointers: it is not `Send`).
+        let mut sender = Sender::new(self.io_uring);
         let epoch = crate::clock::now();
         let mut tick: u64 = 0;
         while self.running {
@@ -145,11 +166,18 @@ impl Worker {
             }
             let slot = (tick % SLOTS as u64) as usize;
             let now = crate::clock::now();
-            // Sending is what must be on time: every due frame goes out first, then the
-            // sockets are drained.
+            // Sending is what must be on time: every due frame goes out first, in one
+            // batch, then the sockets are drained.
+            let mut batch = sender.batch();
             for call in &mut self.slots[slot] {
-                call.send(due, &mut tally);
+                call.send(due, &mut batch);
             }
+            let (sent, failed) = batch.flush();
+            tally.record_sends(
+                crate::clock::now().saturating_duration_since(due),
+                sent,
+                failed,
+            );
             let limit = if (tick / SLOTS as u64).is_multiple_of(DRAIN_EVERY) {
                 DRAIN_LIMIT
             } else {
