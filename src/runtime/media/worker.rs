@@ -1,7 +1,7 @@
 //! One media worker thread: its calls in twenty 1 ms slots of the 20 ms frame period
 //! ([`SlotLoad`] picks a new call's slot), and the loop that wakes for each slot holding
-//! calls, on time, sends its calls' due frames (in one batch: [`Sender`]), then feeds them
-//! what their sockets received.
+//! calls, on time, sends its calls' due frames (in one batch: [`Ring`]), then feeds them
+//! what their sockets received (read in one batch too).
 //! A worker without calls sleeps until a command comes. Each call is a socket beside a [`MediaLeg`]; this file moves bytes
 //! and events and reads the clock, the leg decides everything else.
 
@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 
 use super::slots::{SlotLoad, SLOTS};
 use super::stats::{StatsInner, Tally};
-use super::uring::{Batch, Sender};
+use super::uring::{Batch, Ring};
 use super::{Command, MediaEvent};
 use crate::call::PromptRef;
 use crate::media::PlayItem;
@@ -22,8 +22,6 @@ use crate::rtp::leg::{Inbound, MediaLeg, MediaParams};
 use crate::sip::sdp::Negotiated;
 
 const SLOT: Duration = Duration::from_millis(1);
-/// Room for any UDP datagram a peer may send.
-const RECV_BUFFER: usize = 2048;
 /// A peer sends one packet a period, so on most periods a call's socket is read once: reading
 /// on until the socket is empty would cost a second system call (the empty read) per call and
 /// period. Every `DRAIN_EVERY`th period it is read until empty, so a burst (jitter, a peer's
@@ -59,20 +57,6 @@ impl MediaCall {
         forward_events(&mut self.leg, &self.events);
     }
 
-    /// Hands the leg what the socket holds: at most `limit` datagrams (see [`DRAIN_EVERY`]).
-    fn receive(&mut self, now: Instant, buf: &mut [u8], limit: usize, stats: &mut Tally) {
-        for _ in 0..limit {
-            let Ok((len, from)) = self.socket.recv_from(buf) else {
-                break;
-            };
-            if self.leg.handle_packet(&buf[..len], from, now) == Inbound::Accepted {
-                stats.packet_received();
-            }
-        }
-        self.leg.handle_timeout(now);
-        self.flush_events();
-    }
-
     /// Queues the frame the leg has due in `batch` (the socket stays borrowed until the
     /// batch is flushed).
     fn send<'a>(&'a mut self, due: Instant, batch: &mut Batch<'a>) {
@@ -86,6 +70,39 @@ impl MediaCall {
             batch.push(socket, frame.payload, frame.destination);
         }
         forward_events(leg, events);
+    }
+}
+
+/// Hands each call's leg what its socket holds: at most `limit` datagrams (see
+/// [`DRAIN_EVERY`]), read in rounds of one datagram per socket that still had one.
+fn receive(
+    ring: &mut Ring,
+    calls: &mut [MediaCall],
+    wanted: &mut Vec<bool>,
+    limit: usize,
+    now: Instant,
+    tally: &mut Tally,
+) {
+    wanted.clear();
+    wanted.resize(calls.len(), true);
+    for _ in 0..limit {
+        let read = ring.receive(
+            calls,
+            wanted,
+            |call| &call.socket,
+            |call, datagram, from| {
+                if call.leg.handle_packet(datagram, from, now) == Inbound::Accepted {
+                    tally.packet_received();
+                }
+            },
+        );
+        if read == 0 {
+            break;
+        }
+    }
+    for call in calls {
+        call.leg.handle_timeout(now);
+        call.flush_events();
     }
 }
 
@@ -138,10 +155,10 @@ impl Worker {
     }
 
     pub(super) fn run(mut self) {
-        let mut buf = vec![0u8; RECV_BUFFER];
         let mut tally = Tally::default();
         // The ring is the thread's own (its memory holds raw pointers: it is not `Send`).
-        let mut sender = Sender::new(self.io_uring);
+        let mut ring = Ring::new(self.io_uring);
+        let mut wanted = Vec::new();
         let epoch = crate::clock::now();
         let mut tick: u64 = 0;
         while self.running {
@@ -168,7 +185,7 @@ impl Worker {
             let now = crate::clock::now();
             // Sending is what must be on time: every due frame goes out first, in one
             // batch, then the sockets are drained.
-            let mut batch = sender.batch();
+            let mut batch = ring.batch();
             for call in &mut self.slots[slot] {
                 call.send(due, &mut batch);
             }
@@ -183,9 +200,14 @@ impl Worker {
             } else {
                 1
             };
-            for call in &mut self.slots[slot] {
-                call.receive(now, &mut buf, limit, &mut tally);
-            }
+            receive(
+                &mut ring,
+                &mut self.slots[slot],
+                &mut wanted,
+                limit,
+                now,
+                &mut tally,
+            );
             self.stats.add(&mut tally);
             tick += 1;
             // Far behind (a stall of more than a period): resynchronise instead of bursting.
