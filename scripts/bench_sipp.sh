@@ -28,8 +28,9 @@
 # per call, and the kernel offers every UDP datagram of the namespace to each of them; the
 # capture) is then not done on the engine's sending threads. Needs root. Without it, all of
 # that runs inside the engine's sendto() on loopback (see docs/benchmarks.md).
-# IO_URING=false has the engine send one sendto per frame instead of one io_uring submission
-# per media slot (`[rtp] io_uring`), for a side-by-side run.
+# IO_URING=false has the engine send one sendto per frame and read with one recvfrom per
+# socket instead of one io_uring submission of each per media slot (`[rtp] io_uring`), for a
+# side-by-side run.
 # NAPI_BATCH=1 (with NETNS=1) makes that kernel thread SCHED_BATCH: an engine sendto() that wakes
 # it is then not preempted by it at once, as a NIC's driver would take the frames without
 # switching the sender out (docs/benchmarks.md, "the harness's wake-ups").

@@ -2,13 +2,17 @@
 //! 20000–29999, outside the kernel's ephemeral range), paced from a single 1 ms slot timer
 //! like the engine. Each call sends 20 ms PCMU frames and its keys as RFC 4733 events (100 ms,
 //! the end packet three times); a scripted call hangs up with BYE at its end and is replaced
-//! by a new one, so the number of calls up stays constant.
+//! by a new one, so the number of calls up stays constant. A slot's frames go out, and its
+//! sockets are read, through the engine's own batched I/O (`io_uring` where the kernel allows
+//! it): the generator shares the machine with the engine it measures.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use carecall::runtime::media::Ring;
 
 /// What every generated call does once answered.
 #[derive(Clone)]
@@ -39,9 +43,21 @@ pub struct Totals {
 const FIRST_PORT: u16 = 20000;
 const LAST_PORT: u16 = 29999;
 const SLOTS: usize = 20;
+/// The most datagrams read from one socket in a drain.
+const DRAIN_LIMIT: usize = 64;
+/// An RTP header and 20 ms of PCMU.
+const FRAME: usize = 12 + 160;
+
+/// A frame due out: from its call's socket, to the engine.
+struct Outgoing {
+    socket: Arc<UdpSocket>,
+    frame: [u8; FRAME],
+    len: usize,
+    to: SocketAddr,
+}
 
 struct Leg {
-    rtp: UdpSocket,
+    rtp: Arc<UdpSocket>,
     remote: Option<SocketAddr>,
     slot: usize,
     seq: u16,
@@ -69,11 +85,18 @@ pub struct Generator {
     next_call: u64,
     next_port: u16,
     digit_cycle: u8,
+    io_uring: bool,
 }
 
 impl Generator {
-    /// A generator calling `target`.
-    pub fn new(target: SocketAddr, totals: Arc<Totals>, script: Script) -> std::io::Result<Self> {
+    /// A generator calling `target`, its media batched through `io_uring` when `io_uring`
+    /// and the kernel allows it.
+    pub fn new(
+        target: SocketAddr,
+        totals: Arc<Totals>,
+        script: Script,
+        io_uring: bool,
+    ) -> std::io::Result<Self> {
         let sip = UdpSocket::bind("127.0.0.1:0")?;
         sip.set_nonblocking(true)?;
         Ok(Generator {
@@ -86,6 +109,7 @@ impl Generator {
             next_call: 0,
             next_port: FIRST_PORT,
             digit_cycle: 0,
+            io_uring,
         })
     }
 
@@ -95,15 +119,20 @@ impl Generator {
         let start = Instant::now();
         let mut tick: u64 = 0;
         let mut buf = vec![0u8; 4096];
+        // The ring is this thread's own.
+        let mut ring = Ring::new(self.io_uring);
+        let mut out: Vec<Outgoing> = Vec::new();
+        let mut sockets: Vec<Arc<UdpSocket>> = Vec::new();
+        let mut wanted: Vec<bool> = Vec::new();
         while !stop.load(Ordering::Relaxed) {
             let due = start + Duration::from_millis(tick);
             let now = Instant::now();
             if due > now {
                 std::thread::sleep(due - now);
             }
-            let wanted = ((tick * rate) / 1000).min(calls as u64) as usize;
+            let up = ((tick * rate) / 1000).min(calls as u64) as usize;
             // Ramp at `rate`; afterwards an ended call is replaced at once.
-            while self.legs.len() < wanted {
+            while self.legs.len() < up {
                 if !self.invite() {
                     break;
                 }
@@ -113,8 +142,23 @@ impl Generator {
             // The engine's audio is only counted: read every fifth period, until empty.
             let read = (tick / SLOTS as u64).is_multiple_of(5);
             let ids = std::mem::take(&mut self.slots[slot]);
+            let now = Instant::now();
             for id in &ids {
-                self.media(id, read, &mut buf);
+                self.media(id, now, &mut out);
+            }
+            let mut batch = ring.batch();
+            for frame in &out {
+                batch.push(&frame.socket, &frame.frame[..frame.len], frame.to);
+            }
+            batch.flush();
+            out.clear();
+            if read {
+                sockets.extend(
+                    ids.iter()
+                        .filter_map(|id| Some(self.legs.get(id)?.rtp.clone())),
+                );
+                self.drain(&mut ring, &sockets, &mut wanted);
+                sockets.clear();
             }
             // media() never ends a leg (a BYE's leg ends on its 200, in read_sip), so every
             // id taken out is still a call; none joins meanwhile, but keep any that did.
@@ -133,7 +177,25 @@ impl Generator {
         }
     }
 
-    fn bind_rtp(&mut self) -> Option<UdpSocket> {
+    /// Reads the slot's sockets until empty (the engine's audio is only counted).
+    fn drain(&self, ring: &mut Ring, sockets: &[Arc<UdpSocket>], wanted: &mut Vec<bool>) {
+        let mut items: Vec<&UdpSocket> = sockets.iter().map(|s| &**s).collect();
+        wanted.clear();
+        wanted.resize(items.len(), true);
+        let mut got = 0;
+        for _ in 0..DRAIN_LIMIT {
+            let read = ring.receive(&mut items, wanted, |s| s, |_, _, _| {});
+            if read == 0 {
+                break;
+            }
+            got += read as u64;
+        }
+        self.totals
+            .packets_received
+            .fetch_add(got, Ordering::Relaxed);
+    }
+
+    fn bind_rtp(&mut self) -> Option<Arc<UdpSocket>> {
         for _ in 0..200 {
             let port = self.next_port;
             self.next_port = if port >= LAST_PORT {
@@ -143,7 +205,7 @@ impl Generator {
             };
             if let Ok(s) = UdpSocket::bind(("127.0.0.1", port)) {
                 let _ = s.set_nonblocking(true);
-                return Some(s);
+                return Some(Arc::new(s));
             }
         }
         None
@@ -313,20 +375,11 @@ impl Generator {
         let _ = self.sip.send_to(ack.as_bytes(), from);
     }
 
-    fn media(&mut self, id: &str, read: bool, buf: &mut [u8]) {
-        let now = Instant::now();
+    /// The call's frame due now, if any, onto `out`; its keys and its hang-up.
+    fn media(&mut self, id: &str, now: Instant, out: &mut Vec<Outgoing>) {
         let Some(leg) = self.legs.get_mut(id) else {
             return;
         };
-        if read {
-            let mut got = 0;
-            while let Ok((_, _)) = leg.rtp.recv_from(buf) {
-                got += 1;
-            }
-            self.totals
-                .packets_received
-                .fetch_add(got, Ordering::Relaxed);
-        }
         if leg.hang_up_at.is_some_and(|t| now >= t) && leg.event.is_none() {
             leg.hang_up_at = None;
             self.hang_up(id);
@@ -345,7 +398,7 @@ impl Generator {
                 self.totals.digits_sent.fetch_add(1, Ordering::Relaxed);
             }
         }
-        let mut pkt = [0u8; 12 + 160];
+        let mut pkt = [0u8; FRAME];
         let ts = leg.ts;
         let (pt, len, marker) = match leg.event {
             Some((code, frames)) => {
@@ -365,7 +418,7 @@ impl Generator {
             None => {
                 pkt[12..].fill(0xFF);
                 leg.ts = leg.ts.wrapping_add(160);
-                (0u8, 12 + 160, false)
+                (0u8, FRAME, false)
             }
         };
         pkt[0] = 0x80;
@@ -374,7 +427,12 @@ impl Generator {
         pkt[4..8].copy_from_slice(&ts.to_be_bytes());
         pkt[8..12].copy_from_slice(&0x1234_5678u32.to_be_bytes());
         leg.seq = leg.seq.wrapping_add(1);
-        let _ = leg.rtp.send_to(&pkt[..len], remote);
+        out.push(Outgoing {
+            socket: leg.rtp.clone(),
+            frame: pkt,
+            len,
+            to: remote,
+        });
     }
 }
 

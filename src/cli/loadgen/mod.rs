@@ -68,8 +68,9 @@ pub struct Args {
     /// Engine media worker threads.
     #[arg(long, default_value_t = 2)]
     workers: usize,
-    /// The engine's media sends one `sendto` per frame (`[rtp] io_uring = false`), for a
-    /// side-by-side run against the batched default.
+    /// The engine's media, and the generator's, send one `sendto` per frame and read with
+    /// `recvfrom` (`[rtp] io_uring = false`), for a side-by-side run against the batched
+    /// default.
     #[arg(long)]
     no_io_uring: bool,
     /// The prompts folder (real prompts make the engine do real work).
@@ -163,7 +164,7 @@ async fn bench(args: Args, config: Config) -> Result<(), CliError> {
     let digits_seen = count_digits(&engine);
     let stop = Arc::new(AtomicBool::new(false));
     let totals = Arc::new(Totals::default());
-    let generator = Generator::new(engine.sip_addr(), totals.clone(), script)?;
+    let generator = Generator::new(engine.sip_addr(), totals.clone(), script, !args.no_io_uring)?;
     // Health calls arrive spread over one call length, so that from then on calls start
     // and end all the time (at most `--rate` a second).
     let rate = match args.flow {

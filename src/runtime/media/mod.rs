@@ -34,6 +34,7 @@ use crate::rtp::leg::{MediaLeg, MediaParams};
 use crate::rtp::sender::RtpSender;
 use crate::sip::sdp::Negotiated;
 use stats::StatsInner;
+pub use uring::{Batch, Ring};
 use worker::{MediaCall, Worker};
 
 /// What a call's media reports to its task (defined with the leg that produces it).

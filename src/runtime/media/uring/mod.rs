@@ -27,14 +27,14 @@ use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 
 use io_uring::{squeue, IoUring};
 
-pub(super) use send::Batch;
+pub use send::Batch;
 
 /// Operations submitted in one go; a slot holding more calls submits in several.
 const BATCH: usize = 64;
 
 /// What a worker does its socket I/O with: a ring and the memory its submissions point into,
 /// or nothing (system calls).
-pub(super) struct Ring {
+pub struct Ring {
     ring: Option<IoUring>,
     sends: Box<[send::Entry]>,
     recvs: Box<[recv::Entry]>,
@@ -45,7 +45,7 @@ pub(super) struct Ring {
 impl Ring {
     /// A ring when `use_ring` and the kernel allows it, else system calls; says which once,
     /// in the log.
-    pub(super) fn new(use_ring: bool) -> Ring {
+    pub fn new(use_ring: bool) -> Ring {
         let ring = if use_ring {
             match IoUring::new(BATCH as u32) {
                 Ok(ring) => {

@@ -31,7 +31,7 @@ impl Ring {
     /// With `io_uring` the reads go to the kernel in one submission per [`BATCH`] sockets
     /// (`MSG_DONTWAIT`: an empty socket completes at once); without, one `recvfrom` each
     /// (the media pool's sockets are non-blocking).
-    pub(in crate::runtime::media) fn receive<T>(
+    pub fn receive<T>(
         &mut self,
         items: &mut [T],
         wanted: &mut [bool],

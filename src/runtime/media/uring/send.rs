@@ -27,7 +27,7 @@ pub(super) struct Entry {
 
 impl Ring {
     /// Opens a batch of sends. Every socket pushed must outlive it (the borrow says so).
-    pub(in crate::runtime::media) fn batch<'a>(&'a mut self) -> Batch<'a> {
+    pub fn batch<'a>(&'a mut self) -> Batch<'a> {
         Batch {
             ring: self,
             queued: 0,
@@ -40,7 +40,7 @@ impl Ring {
 
 /// Frames on their way out. [`Batch::flush`] (or dropping the batch) hands the queued ones
 /// to the kernel and waits for all of them.
-pub(in crate::runtime::media) struct Batch<'a> {
+pub struct Batch<'a> {
     ring: &'a mut Ring,
     queued: usize,
     sent: usize,
@@ -51,12 +51,7 @@ pub(in crate::runtime::media) struct Batch<'a> {
 impl<'a> Batch<'a> {
     /// Queues `frame` for `to` from `socket`: with `io_uring`, copied into the batch (and the
     /// batch submitted when full); without, sent at once.
-    pub(in crate::runtime::media) fn push(
-        &mut self,
-        socket: &'a UdpSocket,
-        frame: &[u8],
-        to: SocketAddr,
-    ) {
+    pub fn push(&mut self, socket: &'a UdpSocket, frame: &[u8], to: SocketAddr) {
         if self.ring.ring.is_none() || frame.len() > MAX_FRAME {
             match socket.send_to(frame, to) {
                 Ok(_) => self.sent += 1,
@@ -73,7 +68,7 @@ impl<'a> Batch<'a> {
 
     /// Sends what is queued; returns the frames sent and the frames that failed since the
     /// batch opened.
-    pub(in crate::runtime::media) fn flush(mut self) -> (usize, usize) {
+    pub fn flush(mut self) -> (usize, usize) {
         self.submit();
         (self.sent, self.failed)
     }
