@@ -112,22 +112,26 @@ impl Driver<'_> {
                     Input::Drain
                 }
                 Woke::Store((id, reply)) => Input::Store { id, reply },
-                Woke::Media(event) => Input::Media(match event {
-                    None => {
+                Woke::Media(event) => {
+                    if event.is_none() {
                         // The worker has gone: no more events from it.
                         media = None;
-                        MediaEvent::Timeout
                     }
-                    Some(WorkerEvent::Digit(d)) => MediaEvent::Digit(d),
-                    Some(WorkerEvent::PlaybackDone) => MediaEvent::PlaybackDone,
-                    Some(WorkerEvent::Amd(result)) => MediaEvent::Amd(result),
-                    Some(WorkerEvent::MediaTimeout) => MediaEvent::Timeout,
-                }),
+                    Input::Media(media_event(event))
+                }
                 Woke::Progress(progress) => Input::Sip(self.progress(progress)),
                 Woke::Signal(signal) => {
                     if matches!(signal, None | Some(CallSignal::Ended(_))) {
-                        // The dialog is over: nothing more comes from it.
+                        // The dialog is over: nothing more comes from it. What the caller
+                        // keyed before hanging up is heard first (the worker hands events
+                        // on once a period; a flush hands them on now).
                         self.sip = SipLeg::Idle;
+                        if let Some(m) = media.as_mut() {
+                            for event in m.flush().await {
+                                let input = Input::Media(media_event(Some(event)));
+                                self.session.handle_input(input, now);
+                            }
+                        }
                     }
                     Input::Sip(signal_event(signal, &mut responders, &mut next_request))
                 }
@@ -336,6 +340,16 @@ async fn next_signal(sip: &mut SipLeg) -> Woke {
         SipLeg::Call(call) => Woke::Signal(call.next_signal().await),
         SipLeg::Dialling(out) => Woke::Progress(out.progress().await),
         _ => std::future::pending().await,
+    }
+}
+
+/// A worker's event as a session input (`None`: the worker has gone, as a media time-out).
+fn media_event(event: Option<WorkerEvent>) -> MediaEvent {
+    match event {
+        None | Some(WorkerEvent::MediaTimeout) => MediaEvent::Timeout,
+        Some(WorkerEvent::Digit(d)) => MediaEvent::Digit(d),
+        Some(WorkerEvent::PlaybackDone) => MediaEvent::PlaybackDone,
+        Some(WorkerEvent::Amd(result)) => MediaEvent::Amd(result),
     }
 }
 

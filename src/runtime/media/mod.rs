@@ -47,6 +47,8 @@ enum Command {
     Stop(u64),
     Update(u64, Negotiated),
     Activity(u64),
+    /// Read the call's socket and hand on its pending events now, then answer.
+    Flush(u64, tokio::sync::oneshot::Sender<()>),
     Remove(u64),
     Shutdown,
 }
@@ -192,7 +194,26 @@ impl MediaSession {
     pub async fn next_event(&mut self) -> Option<MediaEvent> {
         self.events.recv().await
     }
+
+    /// Every event of what the call's socket has received so far, now: the worker reads the
+    /// socket and hands on what it holds (it otherwise does so once a period), so a key the
+    /// caller pressed just before hanging up is heard before the hang-up is. Waits at most
+    /// [`FLUSH_WAIT`] for a busy worker; what came by then is returned.
+    pub async fn flush(&mut self) -> Vec<MediaEvent> {
+        let (done, flushed) = tokio::sync::oneshot::channel();
+        if self.commands.send(Command::Flush(self.id, done)).is_ok() {
+            let _ = tokio::time::timeout(FLUSH_WAIT, flushed).await;
+        }
+        let mut events = Vec::new();
+        while let Ok(event) = self.events.try_recv() {
+            events.push(event);
+        }
+        events
+    }
 }
+
+/// How long [`MediaSession::flush`] waits for the worker.
+const FLUSH_WAIT: Duration = Duration::from_millis(200);
 
 impl Drop for MediaSession {
     fn drop(&mut self) {

@@ -49,6 +49,12 @@ impl SlotLoad {
         self.calls.iter().all(|&n| n == 0)
     }
 
+    /// The first slot of the period that holds calls: where the worker hands its calls'
+    /// events to their tasks, once a period.
+    pub(super) fn first_open(&self) -> Option<usize> {
+        (0..SLOTS).find(|&s| self.calls[s] > 0)
+    }
+
     /// How many ticks after `slot` (0 = `slot` itself) the next slot holding calls comes;
     /// `None` when no slot does.
     pub(super) fn ticks_to_next(&self, slot: usize) -> Option<usize> {
@@ -76,6 +82,21 @@ mod tests {
         assert_eq!(slots[CAPACITY * 2], 5);
         assert_eq!(load.ticks_to_next(1), Some(4));
         assert_eq!(load.ticks_to_next(11), Some(9));
+        assert_eq!(load.first_open(), Some(0));
+    }
+
+    #[test]
+    fn the_first_open_slot_moves_when_slot_zero_empties() {
+        let mut load = SlotLoad::default();
+        for _ in 0..CAPACITY + 1 {
+            load.join();
+        }
+        for _ in 0..CAPACITY {
+            load.leave(0);
+        }
+        assert_eq!(load.first_open(), Some(10));
+        load.leave(10);
+        assert_eq!(load.first_open(), None);
     }
 
     #[test]

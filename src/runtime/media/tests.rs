@@ -25,15 +25,20 @@ fn packet(pt: u8, seq: u16, ts: u32, payload: &[u8]) -> Vec<u8> {
     out
 }
 
-/// A worker reads a call's socket once a period on most periods, but a backlog (here 40
-/// packets sent at once, then a steady 50 a second, so one read a period never catches up)
-/// is drained every few periods: a key pressed after it is heard within a few periods, not
-/// after the 40 packets' 800 ms.
-#[test]
-fn a_backlog_on_a_calls_socket_is_drained_within_a_few_periods() {
+/// A pool of one worker with one call on a port from `port_min` (a thousand ports of its
+/// own), its peer's socket, the call's address, its session and a runtime to await it on.
+fn one_call(
+    port_min: u16,
+) -> (
+    MediaPool,
+    UdpSocket,
+    std::net::SocketAddr,
+    MediaSession,
+    tokio::runtime::Runtime,
+) {
     let config = RtpConfig {
-        port_min: 31000,
-        port_max: 31999,
+        port_min,
+        port_max: port_min + 999,
         media_timeout: Duration::from_secs(30),
         workers: 1,
         io_uring: true,
@@ -50,11 +55,21 @@ fn a_backlog_on_a_calls_socket_is_drained_within_a_few_periods() {
         direction: Direction::SendRecv,
     };
     let prompts = PromptSet::from_linear([(Language::Ja, "x", vec![0i16; 160])]);
-    let mut session = pool.attach(port, negotiated, false, &prompts);
+    let session = pool.attach(port, negotiated, false, &prompts);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
+    (pool, peer, engine, session, runtime)
+}
+
+/// A worker reads a call's socket once a period on most periods, but a backlog (here 40
+/// packets sent at once, then a steady 50 a second, so one read a period never catches up)
+/// is drained every few periods: a key pressed after it is heard within a few periods, not
+/// after the 40 packets' 800 ms.
+#[test]
+fn a_backlog_on_a_calls_socket_is_drained_within_a_few_periods() {
+    let (pool, peer, engine, mut session, runtime) = one_call(31000);
 
     let mut seq: u16 = 0;
     let send_silence = |seq: &mut u16| {
@@ -100,4 +115,49 @@ fn a_backlog_on_a_calls_socket_is_drained_within_a_few_periods() {
         after < Duration::from_millis(400),
         "the key was heard {after:?} after it was pressed: the backlog was not drained"
     );
+}
+
+/// A worker hands a call's events on once a period, but a task about to handle a hang-up
+/// flushes first: a key whose packets are already at the call's socket comes back from
+/// `flush` at once (read from the socket there if the worker had not read it yet), and only
+/// once.
+#[test]
+fn a_flush_hands_on_a_key_already_at_the_socket_once() {
+    let (pool, peer, engine, mut session, runtime) = one_call(32000);
+    for seq in 1..=5u16 {
+        peer.send_to(&packet(0, seq, u32::from(seq) * 160, &[0xFF; 160]), engine)
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Key 7: its end sent three times, then at once the flush a hang-up makes.
+    for seq in 6..=8u16 {
+        peer.send_to(
+            &packet(TE, seq, 6 * 160, &[7, 0x80 | 10, 0x03, 0x20]),
+            engine,
+        )
+        .unwrap();
+    }
+    let (flushed, later) = runtime.block_on(async {
+        let flushed = session.flush().await;
+        let mut later = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_millis(200), async {
+            while let Some(event) = session.next_event().await {
+                later.push(event);
+            }
+        })
+        .await;
+        (flushed, later)
+    });
+    pool.shutdown();
+    let digits = |events: &[MediaEvent]| -> Vec<char> {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                MediaEvent::Digit(d) => Some(d.digit.to_char()),
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(digits(&flushed), vec!['7'], "flushed: {flushed:?}");
+    assert!(digits(&later).is_empty(), "the key came again: {later:?}");
 }

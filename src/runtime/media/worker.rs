@@ -1,7 +1,8 @@
 //! One media worker thread: its calls in twenty 1 ms slots of the 20 ms frame period
 //! ([`SlotLoad`] picks a new call's slot), and the loop that wakes for each slot holding
 //! calls, on time, sends its calls' due frames (in one batch: [`Ring`]), then feeds them
-//! what their sockets received (read in one batch too).
+//! what their sockets received (read in one batch too); once a period it hands the calls'
+//! events to their tasks (at once for a call whose task asks: [`Command::Flush`]).
 //! A worker without calls sleeps until a command comes. Each call is a socket beside a [`MediaLeg`]; this file moves bytes
 //! and events and reads the clock, the leg decides everything else.
 
@@ -60,16 +61,23 @@ impl MediaCall {
     /// Queues the frame the leg has due in `batch` (the socket stays borrowed until the
     /// batch is flushed).
     fn send<'a>(&'a mut self, due: Instant, batch: &mut Batch<'a>) {
-        let MediaCall {
-            socket,
-            leg,
-            events,
-            ..
-        } = self;
+        let MediaCall { socket, leg, .. } = self;
         if let Some(frame) = leg.poll_transmit(due) {
             batch.push(socket, frame.payload, frame.destination);
         }
-        forward_events(leg, events);
+    }
+
+    /// Reads what the socket holds (up to [`DRAIN_LIMIT`] datagrams) and hands on every
+    /// pending event.
+    fn flush(&mut self, buf: &mut [u8]) {
+        let now = crate::clock::now();
+        for _ in 0..DRAIN_LIMIT {
+            let Ok((n, from)) = self.socket.recv_from(buf) else {
+                break;
+            };
+            self.leg.handle_packet(&buf[..n], from, now);
+        }
+        self.flush_events();
     }
 }
 
@@ -102,7 +110,6 @@ fn receive(
     }
     for call in calls {
         call.leg.handle_timeout(now);
-        call.flush_events();
     }
 }
 
@@ -208,6 +215,9 @@ impl Worker {
                 now,
                 &mut tally,
             );
+            if self.load.first_open() == Some(slot) {
+                self.forward_all_events();
+            }
             self.stats.add(&mut tally);
             tick += 1;
             // Far behind (a stall of more than a period): resynchronise instead of bursting.
@@ -215,6 +225,20 @@ impl Worker {
             if behind > SLOT * SLOTS as u32 {
                 tick += (behind.as_millis() as u64 / SLOTS as u64) * SLOTS as u64;
             }
+        }
+    }
+
+    /// Hands every call's pending events (digits, a prompt's end, the media time-out) to its
+    /// task, once a period (at the first slot holding calls): each hand-off to a sleeping
+    /// call runtime wakes its thread, and on this kind of VM a wake-up costs more of that
+    /// thread's CPU than the event's own work. One hand-off a period wakes it at most 50
+    /// times a second per worker, not once per event; an event waits at most one period
+    /// (20 ms), which a caller does not hear. The race that wait would open, a key pressed
+    /// just before a hang-up losing to the BYE, is closed by [`Command::Flush`]: the call's
+    /// task asks for its events before it handles the hang-up.
+    fn forward_all_events(&mut self) {
+        for call in self.slots.iter_mut().flatten() {
+            call.flush_events();
         }
     }
 
@@ -242,6 +266,11 @@ impl Worker {
                 c.flush_events();
             }),
             Command::Activity(id) => self.with(id, |c| c.leg.note_activity(crate::clock::now())),
+            Command::Flush(id, done) => {
+                let mut buf = [0u8; 2048];
+                self.with(id, |c| c.flush(&mut buf));
+                let _ = done.send(());
+            }
             Command::Remove(id) => {
                 if let Some(slot) = self.slot_of.remove(&id) {
                     self.slots[slot].retain(|c| c.id != id);
