@@ -51,14 +51,37 @@ impl Engine {
         SocketAddr::from(([127, 0, 0, 1], self.sip))
     }
 
-    /// The engine's resident memory, from its own /metrics.
-    async fn rss_bytes(&self) -> u64 {
+    /// The engine's /metrics text.
+    async fn metrics(&self) -> String {
         let mut tcp = TcpStream::connect(("127.0.0.1", self.http)).await.unwrap();
         tcp.write_all(b"GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n")
             .await
             .unwrap();
         let mut text = String::new();
         tcp.read_to_string(&mut text).await.unwrap();
+        text
+    }
+
+    /// Waits (at most `within`) until the engine has `n` inbound calls up.
+    async fn wait_for_inbound_calls(&self, n: u64, within: Duration) {
+        let until = Instant::now() + within;
+        let want = format!("carecall_calls_active{{direction=\"inbound\"}} {n}");
+        loop {
+            let text = self.metrics().await;
+            if text.lines().any(|l| l.trim() == want) {
+                return;
+            }
+            assert!(
+                Instant::now() < until,
+                "{n} inbound calls not up within {within:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The engine's resident memory, from its own /metrics.
+    async fn rss_bytes(&self) -> u64 {
+        let text = self.metrics().await;
         text.lines()
             .find_map(|l| l.strip_prefix("process_resident_memory_bytes "))
             .and_then(|v| v.trim().parse::<f64>().ok())
@@ -94,7 +117,11 @@ fn an_invite_flood_past_max_concurrent_gets_503_with_retry_after_and_the_calls_u
         // Five calls fill max_concurrent = 5; then 300 INVITEs at 150 a second.
         let calls: Vec<_> = (0..5).map(|_| call_up(&engine, 6000, &[])).collect();
         let flood = async {
-            tokio::time::sleep(Duration::from_millis(1500)).await;
+            // Every slot taken first (a fixed wait lost the race on a loaded machine: a call
+            // not yet up left a slot, and the flood's first INVITE was answered).
+            engine
+                .wait_for_inbound_calls(5, Duration::from_secs(10))
+                .await;
             let retry = "tests/sipp/expect_503.xml";
             let args = uac(
                 engine.target(),
