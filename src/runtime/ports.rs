@@ -58,7 +58,7 @@ mod tests {
 
     #[test]
     fn hands_out_even_ports_round_robin_and_reports_exhaustion() {
-        let ports = PortAllocator::new("127.0.0.1".parse().unwrap(), 41001, 41006);
+        let ports = PortAllocator::new("127.0.0.1".parse().unwrap(), 30001, 30006);
         let a = ports.bind().unwrap();
         let b = ports.bind().unwrap();
         let c = ports.bind().unwrap();
@@ -66,9 +66,9 @@ mod tests {
             .iter()
             .map(|s| s.local_addr().unwrap().port())
             .collect();
-        assert_eq!(got, vec![41002, 41004, 41006]);
+        assert_eq!(got, vec![30002, 30004, 30006]);
         assert!(ports.bind().is_err(), "range of three pairs is exhausted");
         drop(b);
-        assert_eq!(ports.bind().unwrap().local_addr().unwrap().port(), 41004);
+        assert_eq!(ports.bind().unwrap().local_addr().unwrap().port(), 30004);
     }
 }
