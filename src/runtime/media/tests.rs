@@ -148,7 +148,10 @@ fn a_flush_hands_on_a_key_already_at_the_socket_once() {
         .await;
         (flushed, later)
     });
+    // Every datagram counted once, whether the slot's read or the flush took it.
+    let received = pool.stats().packets_received;
     pool.shutdown();
+    assert_eq!(received, 8, "5 audio and 3 event packets");
     let digits = |events: &[MediaEvent]| -> Vec<char> {
         events
             .iter()

@@ -67,15 +67,17 @@ impl MediaCall {
         }
     }
 
-    /// Reads what the socket holds (up to [`DRAIN_LIMIT`] datagrams) and hands on every
-    /// pending event.
-    fn flush(&mut self, buf: &mut [u8]) {
+    /// Reads what the socket holds (up to [`DRAIN_LIMIT`] datagrams, counted in `tally` as
+    /// the slot's reads are) and hands on every pending event.
+    fn flush(&mut self, buf: &mut [u8], tally: &mut Tally) {
         let now = crate::clock::now();
         for _ in 0..DRAIN_LIMIT {
             let Ok((n, from)) = self.socket.recv_from(buf) else {
                 break;
             };
-            self.leg.handle_packet(&buf[..n], from, now);
+            if self.leg.handle_packet(&buf[..n], from, now) == Inbound::Accepted {
+                tally.packet_received();
+            }
         }
         self.flush_events();
     }
@@ -267,8 +269,9 @@ impl Worker {
             }),
             Command::Activity(id) => self.with(id, |c| c.leg.note_activity(crate::clock::now())),
             Command::Flush(id, done) => {
-                let mut buf = [0u8; 2048];
-                self.with(id, |c| c.flush(&mut buf));
+                let (mut buf, mut tally) = ([0u8; 2048], Tally::default());
+                self.with(id, |c| c.flush(&mut buf, &mut tally));
+                self.stats.add(&mut tally);
                 let _ = done.send(());
             }
             Command::Remove(id) => {
