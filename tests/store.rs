@@ -47,6 +47,7 @@ on_both_backends!(
     a_failed_delivery_is_retried_until_the_receiver_accepts,
     an_unreachable_webhook_is_given_up_after_the_last_attempt,
     alerts_left_pending_are_delivered_after_a_restart,
+    answers_cancelled_midway_leave_no_answer_without_its_flag,
 );
 
 async fn identification_gives_one_outcome_for_any_mistake(db: Db) {
@@ -349,4 +350,52 @@ async fn flags_follow_the_answers(db: Db) {
         "a re-confirmed answer replaces the first"
     );
     assert!(replaced.answers[0].value == AnswerValue::TemperatureTenths(365));
+}
+
+/// A call's store request dropped at any point (its task ended, a deadline) leaves either
+/// the whole answer with its flag or nothing, and the requests after it work; after `close`
+/// they fail instead of waiting.
+async fn answers_cancelled_midway_leave_no_answer_without_its_flag(db: Db) {
+    import_three(&db.store).await;
+    let p = patient(&db.store, "11110002", "1201").await;
+    let store = &db.store;
+    let report = store
+        .start_report(p, Channel::HealthCall, Some("c"), None, at(10))
+        .await
+        .unwrap();
+    let yes = AnswerValue::Symptom(Symptom::Yes);
+    for n in 0..24u64 {
+        let question = format!("symptom{n}");
+        let answer = store.store_answer(report, &question, yes, at(20 + n));
+        // Dropped after its first poll, or 1–3 ms in: before, inside or after its commit.
+        let _ = tokio::time::timeout(Duration::from_millis(n % 4), answer).await;
+    }
+    store
+        .store_answer(report, "cough", AnswerValue::Symptom(Symptom::No), at(99))
+        .await
+        .unwrap();
+    let exported = store.export_reports(None).await.unwrap();
+    let r = exported.iter().find(|r| r.report_id == report.0).unwrap();
+    let mut asked: Vec<String> = r
+        .answers
+        .iter()
+        .filter(|a| a.value == yes)
+        .map(|a| format!("symptom:{}", a.question))
+        .collect();
+    let mut flagged = r.flag_reasons.clone();
+    asked.sort();
+    flagged.sort();
+    assert_eq!(
+        flagged, asked,
+        "every stored answer is in the flag, and only those"
+    );
+    assert_eq!(r.answers.len(), asked.len() + 1);
+    store.close().await;
+    let closed = tokio::time::timeout(
+        Duration::from_secs(5),
+        store.store_answer(report, "cough", yes, at(100)),
+    )
+    .await
+    .expect("a closed store answers at once");
+    assert!(closed.is_err(), "{closed:?}");
 }

@@ -68,7 +68,7 @@ impl Store {
         let (slot_date, slot_time) = split_slot(record.slot);
         let answered_at = record.answered_at.map(millis).transpose()?;
         let (started_at, ended_at) = (millis(record.started_at)?, millis(record.ended_at)?);
-        on_pool!(self, pool => {
+        on_call_conn!(self, conn => {
             sqlx::query(
                 "INSERT INTO call_records (call_id, sip_call_id, direction, trunk, caller, called, \
                  started_at, answered_at, ended_at, duration_ms, disposition, sip_status, \
@@ -94,7 +94,7 @@ impl Store {
             .bind(slot_date)
             .bind(slot_time)
             .bind(record.attempt.map(i64::from))
-            .execute(pool)
+            .execute(&mut *conn)
             .await?;
         });
         Ok(())

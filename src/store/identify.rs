@@ -9,7 +9,7 @@ use crate::lang::Language;
 use crate::pii::Redacted;
 use crate::report::Date;
 
-use super::{millis, millis_before, BeginWrite, PatientId, Store, StoreError};
+use super::{millis, millis_before, PatientId, Store, StoreError};
 
 /// The outcome of one identification attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,13 +52,13 @@ impl Store {
         let window_start = millis_before(now, self.options.lock_window)?;
         let threshold = i64::from(self.options.lock_after_failed_calls);
         let id = hersys_id.expose().as_str();
-        on_pool!(self, pool => {
+        let outcome = on_call_conn!(self, conn => {
             let row = sqlx::query(
                 "SELECT id, CAST(birthday AS TEXT) AS birthday, language, hc_locked_at, \
                  hc_unlocked_at FROM patients WHERE hersys_id = $1",
             )
             .bind(id)
-            .fetch_optional(pool)
+            .fetch_optional(&mut *conn)
             .await?;
             let found = match row {
                 None => None,
@@ -70,49 +70,49 @@ impl Store {
                     unlocked_at: r.try_get("hc_unlocked_at")?,
                 }),
             };
-            if let Some(p) = found.as_ref().filter(|p| !p.locked && p.birthday_is(mmdd)) {
-                return Ok(Identification::Patient(p.reference()?));
+            match found.as_ref().filter(|p| !p.locked && p.birthday_is(mmdd)) {
+                Some(p) => Identification::Patient(p.reference()?),
+                None => {
+                    let since = match &found {
+                        Some(p) => window_start.max(p.unlocked_at.unwrap_or(i64::MIN)),
+                        None => window_start,
+                    };
+                    // Deferred: the insert, its first statement, takes the write lock.
+                    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+                    sqlx::query("INSERT INTO id_failures (hersys_id, caller, call_id, at) VALUES ($1, $2, $3, $4)")
+                        .bind(id)
+                        .bind(caller.expose().as_str())
+                        .bind(call_id)
+                        .bind(at)
+                        .execute(&mut *tx)
+                        .await?;
+                    let calls: i64 = sqlx::query(
+                        "SELECT COUNT(DISTINCT call_id) AS calls FROM id_failures \
+                         WHERE hersys_id = $1 AND at > $2",
+                    )
+                    .bind(id)
+                    .bind(since)
+                    .fetch_one(&mut *tx)
+                    .await?
+                    .try_get("calls")?;
+                    sqlx::query(
+                        "UPDATE patients SET hc_locked_at = $1 \
+                         WHERE hersys_id = $2 AND hc_locked_at IS NULL AND $3",
+                    )
+                    .bind(at)
+                    .bind(id)
+                    .bind(calls >= threshold)
+                    .execute(&mut *tx)
+                    .await?;
+                    tx.commit().await?;
+                    match found {
+                        Some(p) if p.locked => Identification::Locked,
+                        _ => Identification::NoMatch,
+                    }
+                }
             }
-            // Every failure runs the same statements, whether the ID exists, is locked or is
-            // unknown: the store's work (and so its timing) tells a caller nothing.
-            let since = match &found {
-                Some(p) => window_start.max(p.unlocked_at.unwrap_or(i64::MIN)),
-                None => window_start,
-            };
-            let mut tx = pool.begin_write().await?;
-            sqlx::query("INSERT INTO id_failures (hersys_id, caller, call_id, at) VALUES ($1, $2, $3, $4)")
-                .bind(id)
-                .bind(caller.expose().as_str())
-                .bind(call_id)
-                .bind(at)
-                .execute(&mut *tx)
-                .await?;
-            let calls: i64 = sqlx::query(
-                "SELECT COUNT(DISTINCT call_id) AS calls FROM id_failures \
-                 WHERE hersys_id = $1 AND at > $2",
-            )
-            .bind(id)
-            .bind(since)
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get("calls")?;
-            // Locks an existing, unlocked ID at the threshold; no row changes otherwise.
-            sqlx::query(
-                "UPDATE patients SET hc_locked_at = $1 \
-                 WHERE hersys_id = $2 AND hc_locked_at IS NULL AND $3",
-            )
-            .bind(at)
-            .bind(id)
-            .bind(calls >= threshold)
-            .execute(&mut *tx)
-            .await?;
-            let outcome = match found {
-                Some(p) if p.locked => Identification::Locked,
-                _ => Identification::NoMatch,
-            };
-            tx.commit().await?;
-            Ok(outcome)
-        })
+        });
+        Ok(outcome)
     }
 
     /// Unlocks a HER-SYS ID for Health Call; failures before `now` no longer count towards the
@@ -146,11 +146,11 @@ impl Store {
         window: Duration,
     ) -> Result<u32, StoreError> {
         let since = millis_before(now, window)?;
-        let count: i64 = on_pool!(self, pool => {
+        let count: i64 = on_call_conn!(self, conn => {
             sqlx::query("SELECT COUNT(*) AS failures FROM id_failures WHERE caller = $1 AND at > $2")
                 .bind(caller.expose().as_str())
                 .bind(since)
-                .fetch_one(pool)
+                .fetch_one(&mut *conn)
                 .await?
                 .try_get("failures")?
         });

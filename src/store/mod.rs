@@ -51,9 +51,34 @@ macro_rules! on_pool {
     };
 }
 
+/// Runs `$body` with `$conn` bound to `&mut` a connection for the whole body: on SQLite the
+/// call path's own (`call_conn.rs`: given back only if the body finishes), on PostgreSQL one
+/// from the pool. Statements take `&mut *$conn`.
+macro_rules! on_call_conn {
+    ($store:expr, $conn:ident => $body:expr) => {
+        match &$store.backend {
+            $crate::store::Backend::Sqlite(_) => {
+                let mut held = $store.call_conn.hold().await?;
+                let out = {
+                    let $conn = &mut held.conn;
+                    $body
+                };
+                held.keep();
+                out
+            }
+            $crate::store::Backend::Postgres(pool) => {
+                let mut pooled = pool.acquire().await?;
+                let $conn = &mut *pooled;
+                $body
+            }
+        }
+    };
+}
+
 mod alerts;
 mod attempts;
 mod audit;
+mod call_conn;
 mod calls;
 mod error;
 mod identify;
@@ -132,6 +157,7 @@ impl Default for StoreOptions {
 #[derive(Clone)]
 pub struct Store {
     backend: Backend,
+    call_conn: call_conn::CallConn,
     options: StoreOptions,
 }
 
@@ -169,6 +195,7 @@ impl Store {
     /// [`StoreError::UnsupportedUrl`]; an unreachable database is [`StoreError::Connect`]; a
     /// failed or inconsistent migration is [`StoreError::Migrate`].
     pub async fn open_with(url: &str, options: StoreOptions) -> Result<Store, StoreError> {
+        let mut call_conn = call_conn::CallConn::default();
         let backend = if url.starts_with("sqlite:") {
             if let Some(file) = sqlite_file(url) {
                 create_private(&file).map_err(|e| StoreError::Connect(sqlx::Error::Io(e)))?;
@@ -185,10 +212,11 @@ impl Store {
                 // A connection to a local file cannot go stale; sqlx's default ping before
                 // every acquire would be one more hand-off to the connection's thread.
                 .test_before_acquire(false)
-                .connect_with(connect)
+                .connect_with(connect.clone())
                 .await
                 .map_err(StoreError::Connect)?;
             SQLITE_MIGRATIONS.run(&pool).await?;
+            call_conn = call_conn::CallConn::sqlite(connect);
             Backend::Sqlite(pool)
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let connect = PgConnectOptions::from_str(url).map_err(StoreError::Connect)?;
@@ -205,7 +233,11 @@ impl Store {
         } else {
             return Err(StoreError::UnsupportedUrl);
         };
-        Ok(Store { backend, options })
+        Ok(Store {
+            backend,
+            call_conn,
+            options,
+        })
     }
 
     /// `sqlite` or `postgres`, for logs and metrics labels.
@@ -224,6 +256,7 @@ impl Store {
     /// Closes every connection, waiting for those in use. Later calls on any clone fail with
     /// [`StoreError::Database`].
     pub async fn close(&self) {
+        self.call_conn.close().await;
         on_pool!(self, pool => pool.close().await)
     }
 }
@@ -326,59 +359,4 @@ pub(crate) fn millis_before(t: SystemTime, d: Duration) -> Result<i64, StoreErro
 }
 
 #[cfg(test)]
-mod tests {
-    /// Every source file of the store, for the dependency check.
-    const SOURCES: [(&str, &str); 21] = [
-        ("mod.rs", include_str!("mod.rs")),
-        ("alerts.rs", include_str!("alerts.rs")),
-        ("attempts.rs", include_str!("attempts.rs")),
-        ("audit.rs", include_str!("audit.rs")),
-        ("calls.rs", include_str!("calls.rs")),
-        ("error.rs", include_str!("error.rs")),
-        ("identify.rs", include_str!("identify.rs")),
-        ("import.rs", include_str!("import.rs")),
-        ("journal.rs", include_str!("journal.rs")),
-        ("journal_replay.rs", include_str!("journal_replay.rs")),
-        ("listings.rs", include_str!("listings.rs")),
-        ("login_failures.rs", include_str!("login_failures.rs")),
-        ("patients.rs", include_str!("patients.rs")),
-        ("patients_api.rs", include_str!("patients_api.rs")),
-        ("patients_csv.rs", include_str!("patients_csv.rs")),
-        ("reports.rs", include_str!("reports.rs")),
-        ("requests.rs", include_str!("requests.rs")),
-        ("schedule.rs", include_str!("schedule.rs")),
-        ("sessions.rs", include_str!("sessions.rs")),
-        ("staff.rs", include_str!("staff.rs")),
-        ("staff_reports.rs", include_str!("staff_reports.rs")),
-    ];
-
-    #[test]
-    fn the_store_maps_rows_to_domain_types_and_names_no_call_sip_or_schedule_module() {
-        let listed = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/src/store"))
-            .unwrap()
-            .filter(|e| {
-                e.as_ref()
-                    .unwrap()
-                    .path()
-                    .extension()
-                    .is_some_and(|x| x == "rs")
-            })
-            .count();
-        assert_eq!(
-            listed,
-            SOURCES.len(),
-            "a store file is missing from SOURCES"
-        );
-        for (file, text) in SOURCES {
-            for module in ["call", "sip", "schedule"] {
-                let path = format!("crate::{module}::");
-                let import = format!("crate::{module}::{{");
-                let code = text.split("#[cfg(test)]\nmod tests").next().unwrap_or(text);
-                assert!(
-                    !code.contains(&path) && !code.contains(&import),
-                    "store/{file} names crate::{module}"
-                );
-            }
-        }
-    }
-}
+mod tests;

@@ -14,7 +14,45 @@ use crate::report::{
     AnswerValue, Assessment, Channel, ExportedAnswer, Flag, ReportExport, Slot, Symptom,
 };
 
-use super::{corrupt, millis, BeginWrite, PatientId, ReportId, Store, StoreError};
+use super::{call_conn, corrupt, millis, PatientId, ReportId, Store, StoreError};
+
+/// Stores an answer, replacing an earlier one to the same question (`$1` report, `$2`
+/// question, `$3`–`$5` the value, `$6` when).
+macro_rules! upsert_answer_sql {
+    () => {
+        "INSERT INTO answers (report_id, question, value_kind, value_num, value_text, \
+         answered_at) VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (report_id, question) DO UPDATE SET value_kind = excluded.value_kind, \
+         value_num = excluded.value_num, value_text = excluded.value_text, \
+         answered_at = excluded.answered_at"
+    };
+}
+
+/// A report's answers in the order they were given (`$1` the report).
+macro_rules! read_answers_sql {
+    () => {
+        "SELECT question, value_kind, value_num, value_text FROM answers \
+         WHERE report_id = $1 ORDER BY answered_at, question"
+    };
+}
+
+const UPSERT_ANSWER: &str = upsert_answer_sql!();
+const READ_ANSWERS: &str = read_answers_sql!();
+/// Both, as one statement list (SQLite: one hand-off, the arguments shared by number).
+const UPSERT_THEN_READ: &str = concat!(upsert_answer_sql!(), "; ", read_answers_sql!());
+
+/// Binds [`UPSERT_ANSWER`]'s arguments.
+macro_rules! bind_answer {
+    ($query:expr, $report:expr, $question:expr, $value:expr, $num:expr, $text:expr, $at:expr) => {
+        $query
+            .bind($report.0)
+            .bind($question)
+            .bind($value.kind())
+            .bind($num)
+            .bind($text)
+            .bind($at)
+    };
+}
 
 impl Store {
     /// Starts a report for `patient` on `channel`; `call_id` and `slot` link it to a call and
@@ -60,7 +98,7 @@ impl Store {
         let at = millis(now)?;
         let (slot_date, slot_time) = split_slot(slot);
         // A NULL key never conflicts; a key already stored inserts nothing and returns no row.
-        let inserted: Result<Option<i64>, sqlx::Error> = on_pool!(self, pool => {
+        let inserted: Result<Option<i64>, sqlx::Error> = on_call_conn!(self, conn => {
             sqlx::query(
                 "INSERT INTO reports (patient_id, channel, started_at, slot_date, slot_time, \
                  call_id, journal_key) VALUES ($1, $2, $3, date($4), $5, $6, $7) \
@@ -73,7 +111,7 @@ impl Store {
             .bind(slot_time)
             .bind(call_id)
             .bind(key)
-            .fetch_optional(pool)
+            .fetch_optional(&mut *conn)
             .await
             .and_then(|row| row.map(|r| r.try_get::<i64, _>("id")).transpose())
         });
@@ -117,36 +155,28 @@ impl Store {
     ) -> Result<Assessment, StoreError> {
         let at = millis(now)?;
         let (num, text) = encode(value);
-        on_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
-            let upsert = sqlx::query(
-                "INSERT INTO answers (report_id, question, value_kind, value_num, value_text, \
-                 answered_at) VALUES ($1, $2, $3, $4, $5, $6) \
-                 ON CONFLICT (report_id, question) DO UPDATE SET value_kind = excluded.value_kind, \
-                 value_num = excluded.value_num, value_text = excluded.value_text, \
-                 answered_at = excluded.answered_at",
+        on_call_conn!(self, conn => {
+            // A deferred BEGIN: the upsert, its first statement, takes the write lock (waiting
+            // as the busy timeout says), so no read ever has to upgrade.
+            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+            // On SQLite the upsert and the read-back are one hand-off to the connection.
+            let lists = call_conn::runs_statement_lists(&*tx);
+            let rows = bind_answer!(
+                sqlx::query(if lists { UPSERT_THEN_READ } else { UPSERT_ANSWER }),
+                report, question, value, num, text, at
             )
-            .bind(report.0)
-            .bind(question)
-            .bind(value.kind())
-            .bind(num)
-            .bind(text)
-            .bind(at)
-            .execute(&mut *tx)
-            .await;
-            match upsert {
-                Err(e) if StoreError::is_foreign_key(&e) => {
-                    return Err(StoreError::UnknownReport(report))
-                }
-                other => other?,
-            };
-            let rows = sqlx::query(
-                "SELECT question, value_kind, value_num, value_text FROM answers \
-                 WHERE report_id = $1 ORDER BY answered_at, question",
-            )
-            .bind(report.0)
             .fetch_all(&mut *tx)
-            .await?;
+            .await;
+            let rows = match rows {
+                Err(e) if StoreError::is_foreign_key(&e) => Err(StoreError::UnknownReport(report)),
+                Err(e) => Err(e.into()),
+                Ok(rows) if lists => Ok(rows),
+                Ok(_) => sqlx::query(READ_ANSWERS)
+                    .bind(report.0)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(StoreError::from),
+            }?;
             let mut answers = Vec::with_capacity(rows.len());
             for row in rows {
                 let value = decode(row.try_get("value_kind")?, row.try_get("value_num")?, row.try_get("value_text")?)?;
@@ -173,14 +203,14 @@ impl Store {
         now: SystemTime,
     ) -> Result<(), StoreError> {
         let at = millis(now)?;
-        let changed = on_pool!(self, pool => {
+        let changed = on_call_conn!(self, conn => {
             sqlx::query(
                 "UPDATE reports SET complete = TRUE, completed_at = COALESCE(completed_at, $1) \
                  WHERE id = $2",
             )
             .bind(at)
             .bind(report.0)
-            .execute(pool)
+            .execute(&mut *conn)
             .await?
             .rows_affected()
         });

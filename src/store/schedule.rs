@@ -287,14 +287,14 @@ impl Store {
         at: SystemTime,
     ) -> Result<u64, StoreError> {
         let at = millis(at)?;
-        let n = on_pool!(self, pool => {
+        let n = on_call_conn!(self, conn => {
             sqlx::query(
                 "UPDATE call_attempts SET state = 'cancelled', outcome = 'cancelled_report_received', finished_at = $2 \
                  WHERE patient_id = $1 AND state = 'pending' AND NOT manual AND slot_at <= $2",
             )
             .bind(patient.0)
             .bind(at)
-            .execute(pool)
+            .execute(&mut *conn)
             .await?
             .rows_affected()
         });
