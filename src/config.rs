@@ -142,6 +142,8 @@ pub struct RtpConfig {
     /// Send each slot's frames in one `io_uring` submission where the kernel allows it
     /// (else, or when false, one `sendto` per frame).
     pub io_uring: bool,
+    /// The media worker threads' nice value (`runtime/media/priority.rs`; 0 leaves it).
+    pub worker_nice: i32,
 }
 
 /// The local journal (`[store] journal`, `write_timeout_ms`, `journal_retry_ms`).

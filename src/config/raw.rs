@@ -159,6 +159,7 @@ pub(super) struct RawRtp {
     media_timeout_ms: u64,
     workers: usize,
     io_uring: bool,
+    worker_nice: i32,
 }
 
 impl Default for RawRtp {
@@ -169,6 +170,7 @@ impl Default for RawRtp {
             media_timeout_ms: 30_000,
             workers: 0,
             io_uring: true,
+            worker_nice: -10,
         }
     }
 }

@@ -225,7 +225,7 @@ fn trunk_password_may_come_from_the_environment() {
 
 #[test]
 fn every_problem_of_a_file_is_named_in_one_run() {
-    let text = "top = 1\n[sip]\nlistn = \"x\"\n[calls]\nmax_concurrent = 0\nring_timeout_ms = \"long\"\n[rtp]\nport_mni = 1\nmedia_timeout_ms = 10\n[sipp]\n[[trunk]]\nname = \"a\"\nchanels = 2\n";
+    let text = "top = 1\n[sip]\nlistn = \"x\"\n[calls]\nmax_concurrent = 0\nring_timeout_ms = \"long\"\n[rtp]\nport_mni = 1\nmedia_timeout_ms = 10\nworker_nice = -30\n[sipp]\n[[trunk]]\nname = \"a\"\nchanels = 2\n";
     let Err(ConfigError::Invalid(problems)) = parse(text) else {
         panic!("refused")
     };
@@ -245,13 +245,14 @@ fn every_problem_of_a_file_is_named_in_one_run() {
         ),
         (8, "rtp.port_mni", "unknown key"),
         (9, "rtp.media_timeout_ms", "must be at least 1000"),
-        (10, "sipp", "unknown section"),
+        (10, "rtp.worker_nice", "must be a nice value from -20 to 19"),
+        (11, "sipp", "unknown section"),
         (
-            11,
+            12,
             "trunk[0].proxy",
             "required: the outbound proxy as host:port",
         ),
-        (13, "trunk[0].chanels", "unknown key"),
+        (14, "trunk[0].chanels", "unknown key"),
     ];
     let want: Vec<(usize, String, &str)> = want
         .iter()
@@ -264,7 +265,7 @@ fn every_problem_of_a_file_is_named_in_one_run() {
         "{text}"
     );
     assert!(
-        text.contains(":13: [[trunk]] #1 chanels: unknown key"),
+        text.contains(":14: [[trunk]] #1 chanels: unknown key"),
         "{text}"
     );
 }

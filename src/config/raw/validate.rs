@@ -58,6 +58,11 @@ impl RawConfig {
             "media_timeout_ms",
             "must be at least 1000",
         );
+        c.require(
+            (-20..=19).contains(&rtp.worker_nice),
+            "worker_nice",
+            "must be a nice value from -20 to 19",
+        );
         let calls = &self.calls;
         let mut c = checks("calls", &mut problems);
         c.require(
@@ -175,6 +180,7 @@ impl RawConfig {
                 media_timeout: Duration::from_millis(rtp.media_timeout_ms),
                 workers,
                 io_uring: rtp.io_uring,
+                worker_nice: rtp.worker_nice,
             },
             calls: CallsConfig {
                 max_concurrent: calls.max_concurrent,

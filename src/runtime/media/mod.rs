@@ -10,6 +10,7 @@
 //! Workers are plain threads, not tokio tasks: a sleeping thread wakes within tens of
 //! microseconds, where tokio's timer wheel rounds to a millisecond.
 
+mod priority;
 mod slots;
 mod stats;
 #[cfg(test)]
@@ -88,9 +89,13 @@ impl MediaPool {
         for n in 0..config.workers.max(1) {
             let (tx, rx) = std_mpsc::channel();
             let worker = Worker::new(rx, stats.clone(), config.io_uring);
+            let nice = config.worker_nice;
             std::thread::Builder::new()
                 .name(format!("carecall-media-{n}"))
-                .spawn(move || worker.run())?;
+                .spawn(move || {
+                    priority::apply(nice);
+                    worker.run()
+                })?;
             workers.push(tx);
         }
         Ok(MediaPool {

@@ -42,6 +42,7 @@ fn one_call(
         media_timeout: Duration::from_secs(30),
         workers: 1,
         io_uring: true,
+        worker_nice: 0,
     };
     let pool = MediaPool::start_on(&config, "127.0.0.1".parse().unwrap()).unwrap();
     let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
