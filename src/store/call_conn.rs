@@ -6,7 +6,7 @@
 //! and a connection handed back to sqlx's pool is pinged (one more hand-off) on a task spawned
 //! for it. A Health Call's store work was ~50 such thread hand-offs, each a wake-up of the
 //! connection's thread and of the call runtime, and they were the store's cost (profile in
-//! docs/benchmarks.md "Whole calls from SIPp"). Held here, a statement is one hand-off, and the
+//! docs/benchmarks.md, "The store's hand-offs"). Held here, a statement is one hand-off, and the
 //! writes of all calls queue in order on one mutex instead of in SQLite's busy handler (which
 //! sleeps 1–100 ms between retries). SQLite takes one writer at a time anyway.
 //!

@@ -73,6 +73,8 @@ impl Store {
             match found.as_ref().filter(|p| !p.locked && p.birthday_is(mmdd)) {
                 Some(p) => Identification::Patient(p.reference()?),
                 None => {
+                    // Every failure runs the same statements, whether the ID exists, is locked
+                    // or is unknown: the store's work (and so its timing) tells a caller nothing.
                     let since = match &found {
                         Some(p) => window_start.max(p.unlocked_at.unwrap_or(i64::MIN)),
                         None => window_start,
@@ -95,6 +97,7 @@ impl Store {
                     .fetch_one(&mut *tx)
                     .await?
                     .try_get("calls")?;
+                    // Locks an existing, unlocked ID at the threshold; no row changes otherwise.
                     sqlx::query(
                         "UPDATE patients SET hc_locked_at = $1 \
                          WHERE hersys_id = $2 AND hc_locked_at IS NULL AND $3",

@@ -41,19 +41,6 @@ const READ_ANSWERS: &str = read_answers_sql!();
 /// Both, as one statement list (SQLite: one hand-off, the arguments shared by number).
 const UPSERT_THEN_READ: &str = concat!(upsert_answer_sql!(), "; ", read_answers_sql!());
 
-/// Binds [`UPSERT_ANSWER`]'s arguments.
-macro_rules! bind_answer {
-    ($query:expr, $report:expr, $question:expr, $value:expr, $num:expr, $text:expr, $at:expr) => {
-        $query
-            .bind($report.0)
-            .bind($question)
-            .bind($value.kind())
-            .bind($num)
-            .bind($text)
-            .bind($at)
-    };
-}
-
 impl Store {
     /// Starts a report for `patient` on `channel`; `call_id` and `slot` link it to a call and
     /// a schedule slot when there are ones. The report is incomplete, flag `none`, until
@@ -161,12 +148,15 @@ impl Store {
             let mut tx = sqlx::Connection::begin(&mut *conn).await?;
             // On SQLite the upsert and the read-back are one hand-off to the connection.
             let lists = call_conn::runs_statement_lists(&*tx);
-            let rows = bind_answer!(
-                sqlx::query(if lists { UPSERT_THEN_READ } else { UPSERT_ANSWER }),
-                report, question, value, num, text, at
-            )
-            .fetch_all(&mut *tx)
-            .await;
+            let rows = sqlx::query(if lists { UPSERT_THEN_READ } else { UPSERT_ANSWER })
+                .bind(report.0)
+                .bind(question)
+                .bind(value.kind())
+                .bind(num)
+                .bind(text)
+                .bind(at)
+                .fetch_all(&mut *tx)
+                .await;
             let rows = match rows {
                 Err(e) if StoreError::is_foreign_key(&e) => Err(StoreError::UnknownReport(report)),
                 Err(e) => Err(e.into()),
